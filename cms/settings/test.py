@@ -1,0 +1,28 @@
+"""The test suite: fast and isolated.
+
+DATABASE_URL selects PostgreSQL; SQLite in memory otherwise."""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105 - never used outside the test suite
+ALLOWED_HOSTS = ["*"]
+if not os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse("sqlite://:memory:")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WAGTAILADMIN_BASE_URL = "http://testserver"
+LEADS_NOTIFY_TO = ["claims@example.test"]
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,210 @@
+import phonenumbers
+from django.db import models
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
+
+
+class CallBackFormMixin(models.Model):
+    """Lets a page choose its own call-back form; without one it shows the site default.
+
+    The form is referred to by string so the site shell does not import the leads app.
+    """
+
+    callback_form = models.ForeignKey(
+        "leads.CallBackForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The call-back box on this page. Leave empty to use the site's default form.",
+    )
+
+    callback_panels = [FieldPanel("callback_form", heading="Call-back form")]
+
+    class Meta:
+        abstract = True
+
+    def get_callback_form(self, request=None):
+        if self.callback_form_id:
+            return self.callback_form
+        site_settings = (
+            SiteSettings.for_request(request) if request else SiteSettings.for_site(self.get_site())
+        )
+        return site_settings.default_callback_form
+
+
+class HomePage(CallBackFormMixin, Page):
+    """The front door: what the firm does, the latest case studies, and how to start a claim."""
+
+    hero_heading = models.CharField(
+        max_length=120,
+        help_text="The main heading readers see first. Say plainly who you help.",
+    )
+    hero_text = models.TextField(
+        max_length=400,
+        blank=True,
+        help_text="One or two sentences under the heading.",
+    )
+    intro = RichTextField(
+        features=RICH_TEXT_FEATURES,
+        blank=True,
+        help_text="A short introduction to the firm and how a claim works.",
+    )
+    cta_text = models.CharField(
+        max_length=60,
+        default="Start your claim",
+        help_text="The main button's text.",
+    )
+    cta_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where the main button goes. Empty: to the call-back form on this page.",
+    )
+    featured_heading = models.CharField(
+        max_length=120,
+        default="Latest data breach case studies",
+        help_text="Heading above the list of case studies.",
+    )
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("hero_heading"), FieldPanel("hero_text")],
+            heading="Hero",
+        ),
+        FieldPanel("intro"),
+        MultiFieldPanel(
+            [FieldPanel("cta_text"), PageChooserPanel("cta_page")],
+            heading="Call to action",
+        ),
+        FieldPanel("featured_heading"),
+        *CallBackFormMixin.callback_panels,
+    ]
+
+    search_fields = Page.search_fields + [
+        index.SearchField("hero_text"),
+        index.SearchField("intro"),
+    ]
+
+    template = "home/home_page.html"
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "home page"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["callback_form"] = self.get_callback_form(request)
+        return context
+
+
+class StandardPage(Page):
+    """A plain content page: privacy policy, cookie policy, about us."""
+
+    intro = models.TextField(
+        max_length=400,
+        blank=True,
+        help_text="A sentence or two summarising the page; also used as its search description.",
+    )
+    body = StreamField(BaseStreamBlock(), blank=True, help_text="The page's content.")
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For policies: the date this text was last reviewed, shown to readers.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        FieldPanel("last_reviewed"),
+    ]
+
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    template = "home/standard_page.html"
+    parent_page_types = ["home.HomePage", "home.StandardPage"]
+    subpage_types = ["home.StandardPage"]
+
+    class Meta:
+        verbose_name = "standard page"
+
+
+@register_setting(icon="cog")
+class SiteSettings(BaseSiteSetting):
+    """Facts about the firm shown across the site, and the site-wide defaults editors choose."""
+
+    firm_name = models.CharField(max_length=120, help_text="The firm's name as readers see it.")
+    freephone = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="Freephone number for claims as readers should see it, e.g. 0808 157 0123.",
+    )
+    claims_email = models.EmailField(
+        blank=True, help_text="The claims team's public email address."
+    )
+    privacy_policy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Linked from the footer and from every form's privacy notice.",
+    )
+    cookie_policy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Linked from the footer and the cookie banner.",
+    )
+    default_callback_form = models.ForeignKey(
+        "leads.CallBackForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown on every page that does not choose its own call-back form.",
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("firm_name"), FieldPanel("freephone"), FieldPanel("claims_email")],
+            heading="The firm",
+        ),
+        MultiFieldPanel(
+            [PageChooserPanel("privacy_policy_page"), PageChooserPanel("cookie_policy_page")],
+            heading="Legal pages",
+        ),
+        FieldPanel("default_callback_form"),
+    ]
+
+    # One query per request for the settings and the pages they link to.
+    select_related = ["privacy_policy_page", "cookie_policy_page", "default_callback_form"]
+
+    class Meta:
+        verbose_name = "site settings"
+
+    def __str__(self):
+        return self.firm_name or "Site settings"
+
+    @property
+    def freephone_tel(self):
+        """The freephone number as a `tel:` URI in E.164, or '' if it is not a valid number."""
+        if not self.freephone:
+            return ""
+        try:
+            number = phonenumbers.parse(self.freephone, "GB")
+        except phonenumbers.NumberParseException:
+            return ""
+        if not phonenumbers.is_valid_number(number):
+            return ""
+        return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,76 @@
+"""Fixtures every test may use: the demo site, the database vendor, and Debian's Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts")
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip, with the reason, what this run cannot do; in CI a missing browser is an error."""
+    have_chromium = Path(CHROMIUM).exists()
+    require_browser = os.environ.get("REQUIRE_BROWSER") == "1"
+    for item in items:
+        if "browser" in item.keywords and not have_chromium:
+            if require_browser:
+                item.add_marker(
+                    pytest.mark.xfail(reason="Chromium missing", strict=True, run=False)
+                )
+            else:
+                item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def demo_site(db):
+    """The whole demo site, built by the same command a newcomer runs."""
+    call_command("load_demo_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from wagtail.models import Site
+
+    return Site.objects.get(is_default_site=True)
+
+
+# Playwright: drive Debian's Chromium, never a downloaded browser.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
