@@ -5,6 +5,10 @@ leads database's access rules and retention period do not reach, so nothing a pe
 about themselves, and no raw client address, may be written there. The filter is attached to
 every handler in LOGGING, so it also covers third-party loggers (django-axes logs usernames
 and addresses on failed sign-ins, database errors quote the offending values).
+
+What it cannot do: recognise a bare name in free text ("Lead from Jane Doe"). Names are
+caught only when labelled (`name=`, `full_name:`...), so code that logs about a lead logs
+its id, never its fields.
 """
 
 import ipaddress

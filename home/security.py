@@ -8,7 +8,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import default_config
 from django.conf import settings
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 
@@ -89,7 +89,8 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     without saying whether the account exists."""
     cool_off = getattr(settings, "AXES_COOLOFF_TIME", None)
     minutes = int(cool_off.total_seconds() // 60) if cool_off else None
-    return TemplateResponse(
+    # Rendered here: axes returns it from middleware, after the template-response phase.
+    return render(
         request,
         "security/login_locked.html",
         {

@@ -286,5 +286,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "home.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "home.security.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# /.well-known/security.txt: where to report a vulnerability (mailto: or https: URIs).
+SECURITY_CONTACT = env_list("SECURITY_CONTACT")
+SECURITY_TXT_VALID_DAYS = 180
+
 # Number of reverse proxies in front of the app that append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
