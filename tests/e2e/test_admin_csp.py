@@ -6,7 +6,10 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 from wagtail.models import Page
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PASSWORD = "correct-horse-battery-staple"
 
