@@ -246,5 +246,10 @@ def _valid_consent_id(value):
 
 
 def on_consent_model_change(sender, **kwargs):
-    """Signal receiver: a group, cookie or detail changed somewhere, so drop the cached groups."""
+    """Signal receiver: a group, cookie or detail changed somewhere, so drop the cached groups.
+
+    Cleared now and again after the commit: another process may re-cache the old list from the
+    database between the save and the commit.
+    """
     clear_cache()
+    transaction.on_commit(clear_cache)

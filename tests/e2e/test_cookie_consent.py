@@ -171,3 +171,59 @@ def test_settings_page_works_without_javascript(browser, live_server, site):
         assert "_demo_analytics" not in {cookie["name"] for cookie in context.cookies()}
     finally:
         context.close()
+
+
+def test_a_cached_page_shows_each_visitor_their_own_state(browser, live_server, site):
+    """Serve visitor A's exact HTML to visitor B, as a shared page cache would, and back."""
+    first = browser.new_context()
+    second = browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        _open(a, live_server)
+        _banner(a).get_by_role("button", name="Accept all").click()
+        expect(a.locator(ANALYTICS_SCRIPT)).to_have_count(1)
+        cached_for_a = a.goto(live_server.url + "/about/").body()
+
+        b.route(
+            "**/about/",
+            lambda route: route.fulfill(
+                status=200, body=cached_for_a, content_type="text/html; charset=utf-8"
+            ),
+        )
+        _open(b, live_server, "/about/")
+        expect(_banner(b)).to_be_visible()
+        expect(b.locator(ANALYTICS_SCRIPT)).to_have_count(0)
+        _banner(b).get_by_role("button", name="Reject all").click()
+        b.unroute("**/about/")
+        cached_for_b = b.goto(live_server.url + "/about/").body()
+
+        a.route(
+            "**/about/",
+            lambda route: route.fulfill(
+                status=200, body=cached_for_b, content_type="text/html; charset=utf-8"
+            ),
+        )
+        _open(a, live_server, "/about/")
+        expect(_banner(a)).to_be_hidden()
+        expect(a.locator(ANALYTICS_SCRIPT)).to_have_count(1)
+        assert "_demo_analytics" not in {c["name"] for c in second.cookies()}
+    finally:
+        first.close()
+        second.close()
+
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def test_banner_and_settings_page_have_no_axe_violations(page, live_server, site):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    _open(page, live_server)
+    expect(_banner(page)).to_be_visible()
+    results = axe.run(page, context="#cookie-banner", options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+    _open(page, live_server, "/cookies/")
+    results = axe.run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
