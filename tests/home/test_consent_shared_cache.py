@@ -110,7 +110,11 @@ def test_a_change_in_another_process_reaches_this_one(client):
 
 def _settings_of(module, **extra_env):
     """Selected settings as another process configured by the environment sees them."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(DJANGO_SETTINGS_MODULE=module, **extra_env)
     script = (
         "import json, django; django.setup(); from django.conf import settings as s; "
