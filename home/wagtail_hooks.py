@@ -5,13 +5,15 @@ gives the group a new consent version, so visitors who accepted the old list are
 The consent record is read-only: it is evidence, not content.
 """
 
+import uuid
+
 from cookie_consent.models import Cookie, CookieGroup
 from django import forms
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.helpers import DjangoORMSearchHandler, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from home import consent
@@ -139,6 +141,18 @@ class ReadOnlyPermissionHelper(PermissionHelper):
         return False
 
 
+class ConsentIdSearchHandler(DjangoORMSearchHandler):
+    """Finds a consent id written either way (with or without hyphens) on every database."""
+
+    def search_queryset(self, queryset, search_term, **kwargs):
+        if not search_term:
+            return queryset
+        try:
+            return queryset.filter(consent_id=uuid.UUID(search_term.strip()))
+        except ValueError:
+            return queryset.none()
+
+
 class ConsentRecordAdmin(ModelAdmin):
     model = ConsentRecord
     menu_label = "Consent record"
@@ -146,6 +160,7 @@ class ConsentRecordAdmin(ModelAdmin):
     list_display = ("created", "consent_id", "accepted", "declined")
     list_filter = ("created",)
     search_fields = ("consent_id",)
+    search_handler_class = ConsentIdSearchHandler
     inspect_view_enabled = True
     permission_helper_class = ReadOnlyPermissionHelper
 

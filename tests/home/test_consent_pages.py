@@ -140,6 +140,11 @@ class TestWagtailAdmin:
     def test_lists_render(self, admin_client, url):
         assert admin_client.get(url).status_code == 200
 
+    def test_cookies_filter_by_group(self, admin_client):
+        html = admin_client.get("/admin/cookie_consent/cookie/?group=analytics").content.decode()
+        assert "_demo_analytics" in html
+        assert "_demo_campaign" not in html and "csrftoken" not in html
+
     def test_editing_a_duration_in_the_admin_asks_visitors_again(self, admin_client):
         from cookie_consent.models import Cookie
 
@@ -162,6 +167,17 @@ class TestWagtailAdmin:
         assert response.status_code == 302, response.content.decode()[:2000]
         assert cookie.detail.__class__.objects.get(cookie=cookie).duration == "6 months"
         assert visitor.get("/cookies/status/").json()["undecided"] == ["analytics"]
+
+    def test_consent_record_found_by_consent_id_with_or_without_hyphens(self, admin_client):
+        from home.models import ConsentRecord
+
+        _consented_client("accept")
+        _consented_client("decline")
+        wanted, other = ConsentRecord.objects.order_by("pk")
+        for term in (str(wanted.consent_id), wanted.consent_id.hex, "not-an-id"):
+            html = admin_client.get("/admin/home/consentrecord/", {"q": term}).content.decode()
+            assert str(other.consent_id) not in html
+            assert (str(wanted.consent_id) in html) == (term != "not-an-id")
 
     def test_consent_records_cannot_be_added_or_edited(self, admin_client):
         _consented_client("accept")
