@@ -9,7 +9,7 @@ views would let any other site force a visitor's "Accept all" with a cross-site 
 would make the recorded consent worthless; a token plus Django's Origin check rules that out.
 """
 
-from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -52,6 +52,10 @@ def token_view(request):
 @vary_on_cookie
 def settings_view(request):
     """The cookie settings page: every group, its cookies, and a form that needs no JavaScript."""
+    return _render_settings(request, next_url=_safe_next(request, request.GET.get("next")))
+
+
+def _render_settings(request, next_url="", error="", status=200):
     states = consent.group_states(request)
     groups = [
         {"group": group, "state": states.get(group.varname)} for group in consent.all_groups()
@@ -62,9 +66,11 @@ def settings_view(request):
         {
             "groups": groups,
             "optional_groups": [row for row in groups if not row["group"].is_required],
-            "saved": request.GET.get("saved") == "1",
-            "next_url": _safe_next(request, request.GET.get("next")),
+            "saved": request.GET.get("saved") == "1" and not error,
+            "error": error,
+            "next_url": next_url,
         },
+        status=status,
     )
 
 
@@ -83,7 +89,13 @@ class ChoiceView(View):
         except ValueError as error:
             if _is_fetch(request):
                 return JsonResponse({"error": str(error)}, status=400)
-            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+            # Without JavaScript: the settings page again, saying what to do.
+            return _render_settings(
+                request,
+                next_url=_safe_next(request, request.POST.get("next")),
+                error=str(error),
+                status=400,
+            )
 
         if _is_fetch(request):
             response = JsonResponse({})

@@ -156,7 +156,12 @@ def test_settings_page_works_without_javascript(browser, live_server, site):
         expect(analytics_yes).not_to_be_checked()
         expect(analytics_no).not_to_be_checked()
 
-        analytics_yes.check()
+        # Saving without choosing anything says so, and keeps the visitor on the page.
+        page.get_by_role("button", name="Save cookie settings").click()
+        expect(page.get_by_role("alert")).to_contain_text("not saved")
+        assert "cookie_consent" not in {cookie["name"] for cookie in context.cookies()}
+
+        page.get_by_label("Yes, allow analytics cookies").check()
         page.get_by_label("No, do not allow marketing cookies").check()
         page.get_by_role("button", name="Save cookie settings").click()
         expect(page.get_by_text("Your cookie settings are saved.")).to_be_visible()
@@ -227,3 +232,19 @@ def test_banner_and_settings_page_have_no_axe_violations(page, live_server, site
     _open(page, live_server, "/cookies/")
     results = axe.run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_manage_preferences_saves_and_returns_to_the_page(page, live_server, site):
+    _open(page, live_server, "/about/")
+    _banner(page).get_by_role("link", name="Manage preferences").click()
+    expect(page).to_have_url(live_server.url + "/cookies/?next=/about/")
+    # The settings page asks the question itself; the banner does not repeat it there.
+    expect(page.locator("html")).to_have_attribute("data-consent-ready", "true")
+    expect(_banner(page)).to_be_hidden()
+    page.get_by_label("Yes, allow analytics cookies").check()
+    page.get_by_label("No, do not allow marketing cookies").check()
+    page.get_by_role("button", name="Save cookie settings").click()
+    expect(page).to_have_url(live_server.url + "/about/")
+    expect(page.locator("html")).to_have_attribute("data-consent-ready", "true")
+    expect(_banner(page)).to_be_hidden()
+    expect(page.locator(ANALYTICS_SCRIPT)).to_have_count(1)

@@ -220,7 +220,12 @@ class TestChoices:
     def test_bad_input_is_a_400_not_a_500(self, client, path, data):
         response = client.post(path, data)
         assert response.status_code == 400
+        assert "no-store" in response["Cache-Control"]
+        assert "Your cookie settings were not saved" in response.content.decode()
+        assert "cookie_consent" not in response.cookies
         assert not ConsentRecord.objects.exists()
+        fetched = client.post(path, data, headers={"X-Cookie-Consent-Fetch": "1"})
+        assert fetched.status_code == 400 and fetched.json()["error"]
 
     @pytest.mark.parametrize("path", ["/cookies/accept/", "/cookies/decline/", "/cookies/save/"])
     def test_get_on_a_choice_view_is_refused(self, client, path):
