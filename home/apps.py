@@ -11,7 +11,7 @@ class HomeConfig(AppConfig):
     def ready(self):
         from cookie_consent.models import Cookie, CookieGroup
 
-        from home.consent import on_consent_model_change
+        from home.consent import on_consent_model_change, on_migrate
         from home.models import CookieDetail
 
         # Any change to the cookie lists, from the admin or code, must reach every process.
@@ -23,4 +23,4 @@ class HomeConfig(AppConfig):
                 on_consent_model_change, sender=model, dispatch_uid=f"consent-del-{model}"
             )
         # Data migrations write through historical models, which send no model signals.
-        post_migrate.connect(on_consent_model_change, dispatch_uid="consent-migrate")
+        post_migrate.connect(on_migrate, sender=self, dispatch_uid="consent-migrate")

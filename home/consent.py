@@ -17,6 +17,7 @@ Why this module exists beside the library:
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -27,6 +28,9 @@ from cookie_consent.util import get_cookie_dict_from_request, set_cookie_dict_to
 from django.core.cache import caches
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
+
+# Bump the suffix when GroupInfo changes shape, so no process unpickles an old cached copy.
 CACHE_KEY = "home:consent:groups:v1"
 CACHE_TIMEOUT = 60 * 60
 # The consent cookie holds `varname=version` pairs; this key carries the anonymous consent id.
@@ -253,3 +257,15 @@ def on_consent_model_change(sender, **kwargs):
     """
     clear_cache()
     transaction.on_commit(clear_cache)
+
+
+def on_migrate(sender, **kwargs):
+    """After migrations (which write through historical models and send no model signals).
+
+    A cache that cannot be reached must not fail a deployment's `migrate`; entries expire
+    within CACHE_TIMEOUT anyway.
+    """
+    try:
+        clear_cache()
+    except Exception as error:  # noqa: BLE001 - any cache backend error; logged, not raised
+        logger.warning("Could not clear the cached cookie groups after migrate: %s", error)

@@ -329,3 +329,33 @@ class TestPrune:
         with pytest.raises(CommandError):
             call_command("prune_consent_log", days=0, stdout=StringIO())
         assert ConsentRecord.objects.count() == 1
+
+
+class TestCacheAfterMigrate:
+    def test_migrate_drops_a_stale_cached_list(self):
+        from django.apps import apps
+        from django.core.cache import cache
+        from django.db.models.signals import post_migrate
+
+        cache.set(consent.CACHE_KEY, [], None)
+        assert consent.all_groups() == []
+        home = apps.get_app_config("home")
+        post_migrate.send(
+            sender=home, app_config=home, verbosity=0, interactive=False, using="default"
+        )
+        assert [group.varname for group in consent.all_groups()] == [
+            "necessary",
+            "analytics",
+            "marketing",
+        ]
+
+    def test_an_unreachable_cache_does_not_fail_migrate(self, caplog):
+        unreachable = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+            }
+        }
+        with override_settings(CACHES=unreachable):
+            consent.on_migrate(sender=None)
+        assert "Could not clear the cached cookie groups" in caplog.text
