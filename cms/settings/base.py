@@ -196,6 +196,15 @@ WAGTAIL_I18N_ENABLED = False
 LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO")
 LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", 730)
 
+# Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
+# in the default cache, shared between processes when REDIS_URL is set.
+COOKIE_CONSENT_CACHE_BACKEND = "default"
+COOKIE_CONSENT_MAX_AGE = 60 * 60 * 24 * 365
+# home.ConsentRecord keeps the record (consent id, versions); the library's log lacks an id.
+COOKIE_CONSENT_LOG_ENABLED = False
+# Long enough to show what a visitor agreed to for as long as the consent cookie lasts.
+COOKIE_CONSENT_LOG_RETENTION_DAYS = env_int("COOKIE_CONSENT_LOG_RETENTION_DAYS", 400)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
