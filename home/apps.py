@@ -6,3 +6,8 @@ class HomeConfig(AppConfig):
 
     name = "home"
     verbose_name = "Site"
+
+    def ready(self):
+        from home.page_cache import connect_signals
+
+        connect_signals()

@@ -30,3 +30,6 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# Benchmarks only (`make bench`): honour `X-Bench-Bypass: 1` to measure pages uncached.
+PAGE_CACHE_BENCH_BYPASS = env_bool("PAGE_CACHE_BENCH_BYPASS", False)
