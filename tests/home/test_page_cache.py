@@ -74,6 +74,26 @@ class TestHitAndMiss:
         assert hit["Cache-Control"] == cache_control
         assert "Set-Cookie" not in hit
 
+    def test_a_hit_keeps_the_security_headers(self, client, demo_site):
+        miss, _, _ = get(client, "/")
+        hit, state, _ = get(Client(), "/")
+        assert state == "HIT"
+        for header in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
+            assert hit[header] == miss[header], header
+
+    def test_plain_http_is_never_answered_with_the_https_page(self, demo_site, settings):
+        settings.SECURE_SSL_REDIRECT = True
+        settings.SECURE_HSTS_SECONDS = 3600
+        secure = Client()
+        get(secure, "/", secure=True)
+        hit, state, _ = get(secure, "/", secure=True)
+        assert (hit.status_code, state) == (200, "HIT")
+        assert "Strict-Transport-Security" in hit
+        for _ in range(2):
+            plain, state, _ = get(Client(), "/")
+            assert (plain.status_code, state) == (301, "BYPASS")
+            assert plain["Location"] == "https://testserver/"
+
     def test_revalidation_with_the_etag_returns_304(self, client, demo_site):
         etag = get(client, "/")[0]["ETag"]
         response = Client().get("/", HTTP_IF_NONE_MATCH=etag)
