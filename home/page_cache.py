@@ -106,6 +106,9 @@ DEFAULTS = {
     "PAGE_CACHE_MAX_QUERY_LENGTH": 200,
     # Always purged when any page is published, unpublished, moved or deleted.
     "PAGE_CACHE_ALWAYS_PURGE": ("/sitemap.xml", "/case-studies/feed/"),
+    # Models that are not snippets or settings but whose saves change what every page shows
+    # (the cookie banner lists the consent groups).
+    "PAGE_CACHE_PURGE_ALL_MODELS": ("cookie_consent.CookieGroup", "cookie_consent.Cookie"),
     # Models whose saves never change what pages show, even if registered as snippets.
     "PAGE_CACHE_IGNORE_MODELS": ("leads.Lead",),
     # Benchmark only: honour an `X-Bench-Bypass: 1` header to measure the uncached page.
@@ -500,6 +503,8 @@ def _purges_everything(model):
     label = model._meta.label
     if label in _setting("PAGE_CACHE_IGNORE_MODELS"):
         return False
+    if label in _setting("PAGE_CACHE_PURGE_ALL_MODELS"):
+        return True
     if issubclass(
         model, (BaseSiteSetting, BaseGenericSetting, AbstractImage, AbstractDocument, Site)
     ):

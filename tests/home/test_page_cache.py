@@ -409,8 +409,23 @@ class TestPurges:
         assert page_cache.is_page_cache_model("leads.CallBackForm")
         assert page_cache.is_page_cache_model("wagtailimages.Image")
         assert page_cache.is_page_cache_model("wagtailcore.Site")
+        assert page_cache.is_page_cache_model("cookie_consent.CookieGroup")
         assert not page_cache.is_page_cache_model("wagtailcore.Revision")
         assert not page_cache.is_page_cache_model("auth.User")
+
+    def test_editing_a_cookie_group_purges_every_page(self, warm):
+        from cookie_consent.models import CookieGroup
+
+        warm("/", "/about/")
+        CookieGroup.objects.create(varname="analytics", name="Analytics")
+        assert get(Client(), "/")[1] == "MISS"
+        assert get(Client(), "/about/")[1] == "MISS"
+
+    def test_saving_a_model_no_page_shows_does_not_purge(self, warm, editor):
+        warm("/")
+        editor.first_name = "Edna"
+        editor.save()
+        assert get(Client(), "/")[1] == "HIT"
 
     def test_registered_dependents_are_purged_with_the_page(self, warm):
         privacy = Page.objects.get(slug="privacy-policy")
