@@ -24,3 +24,6 @@ class HomeConfig(AppConfig):
             )
         # Data migrations write through historical models, which send no model signals.
         post_migrate.connect(on_migrate, sender=self, dispatch_uid="consent-migrate")
+        from home.page_cache import connect_signals
+
+        connect_signals()
