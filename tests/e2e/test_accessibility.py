@@ -41,12 +41,7 @@ TARGETS = [
     Target("about", "/about/"),
     Target("privacy-policy", "/privacy-policy/"),
     Target("cookie-policy", "/cookie-policy/"),
-    Target(
-        "cookies",
-        "/cookies/",
-        known_failure="django-cookie-consent's bare template (no doctype, lang, title or "
-        "landmarks) until the cookie-consent work replaces it",
-    ),
+    Target("cookies", "/cookies/"),
     Target("search-results", "/search/?q=data"),
     Target("search-empty", "/search/"),
     Target("not-found", "/no-such-page/", status=404),
