@@ -223,9 +223,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default handlers (console in DEBUG, mail_admins) would bypass the
+        # personal-data filter; send everything through ours instead.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Request logging would echo URLs and bodies; keep it to warnings.
         "django.request": {"level": "WARNING"},
-        "django.server": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # One line per background task is noise; failures are still logged as errors.
         "django_tasks": {"level": "WARNING"},
     },
@@ -281,7 +284,6 @@ PERMISSIONS_POLICY = {
         "midi",
         "payment",
         "usb",
-        "interest-cohort",
     )
 }
 

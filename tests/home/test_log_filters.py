@@ -118,3 +118,21 @@ def test_failed_sign_in_logs_neither_username_nor_address(client, log_output):
     assert "login failure" in text.lower()
     assert PERSON["email"] not in text
     assert PERSON["ip"] not in text
+
+
+@pytest.mark.parametrize(
+    "name", ["", "django", "django.request", "django.server", "django.security", "axes", "wagtail"]
+)
+def test_every_handler_a_record_can_reach_filters_personal_data(name):
+    logger = logging.getLogger(name)
+    reached = []
+    while logger:
+        reached += [
+            handler
+            for handler in logger.handlers
+            if not type(handler).__module__.startswith("_pytest")  # pytest's own capture
+        ]
+        logger = logger.parent if logger.propagate else None
+    assert reached, "records must go somewhere"
+    for handler in reached:
+        assert any(isinstance(f, PersonalDataFilter) for f in handler.filters), handler
