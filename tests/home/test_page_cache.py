@@ -572,3 +572,36 @@ class TestSharedAcrossProcesses:
             "print(cache.get(page_cache._path_key('/about/')) is not None)",
         )
         assert out.strip() == "True"
+
+    def test_hits_come_from_process_memory_until_another_process_purges(
+        self, demo_site, shared_redis
+    ):
+        import redis
+
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        # The entry is gone from Redis but this process still holds it under current tokens.
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{shared_redis}:*pagecache:entry:*"):
+            connection.delete(key)
+        _, state, body = get(Client(), "/about/")
+        assert state == "HIT"
+        assert "<h1>About us</h1>" in body
+        # A purge from another process reaches this process's memory before its next request.
+        _in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
+        assert get(Client(), "/about/")[1] == "MISS"
+
+    def test_a_lost_purge_subscription_empties_process_memory(self, demo_site, shared_redis):
+        import redis
+
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        layer = page_cache._local_layer()
+        assert layer.entries
+        # The subscription drops; purges published meanwhile would be missed, so whatever the
+        # process remembered must not be trusted once it reconnects.
+        layer.pubsub.connection.disconnect()
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{shared_redis}:*pagecache:entry:*"):
+            connection.delete(key)
+        assert get(Client(), "/about/")[1] == "MISS"
