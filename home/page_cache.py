@@ -241,6 +241,7 @@ class _LocalLayer:
         self.pid = os.getpid()
         self.entries = OrderedDict()
         self.tokens = {}
+        self.bytes = 0
         self.pubsub = None
         self.last_pong = 0.0
         self.last_ping = 0.0
@@ -253,6 +254,11 @@ class _LocalLayer:
     def clear(self):
         self.entries.clear()
         self.tokens.clear()
+        self.bytes = 0
+
+    def forget(self, keys):
+        for key in keys:
+            self.tokens.pop(key, None)
 
     def _close(self):
         self.clear()
@@ -298,8 +304,7 @@ class _LocalLayer:
                     if data == "*":
                         self.clear()
                     else:
-                        for key in data.split("\n"):
-                            self.tokens.pop(key, None)
+                        self.forget(data.split("\n"))
             if self.reconnected:
                 self.reconnected = False
                 self.clear()
@@ -309,14 +314,23 @@ class _LocalLayer:
             return False
         return now - self.last_pong < self.DEAD_AFTER
 
+    MAX_BYTES = 32 * 1024 * 1024
+
     def remember(self, entry_key, entry, tokens):
+        size = len(entry[4])
+        if size > self.MAX_BYTES // 16:
+            return
         self.tokens.update(tokens)
         if len(self.tokens) > 20 * self.size:
             self.tokens.clear()
+        old = self.entries.pop(entry_key, None)
+        if old is not None:
+            self.bytes -= len(old[4])
         self.entries[entry_key] = entry
-        self.entries.move_to_end(entry_key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        self.bytes += size
+        while len(self.entries) > self.size or self.bytes > self.MAX_BYTES:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= len(dropped[4])
 
 
 _local = threading.local()
@@ -342,6 +356,9 @@ def purge_all():
     """Forget every cached page in every process (site settings, snippets, images changed)."""
     cache.set(_GENERATION_KEY, _new_token(), timeout=None)
     _publish("*")
+    layer = getattr(_local, "layer", None)
+    if layer is not None:
+        layer.clear()
 
 
 def purge_paths(paths):
@@ -350,6 +367,10 @@ def purge_paths(paths):
     if keys:
         cache.set_many({key: _new_token() for key in keys}, timeout=None)
         _publish("\n".join(sorted(keys)))
+        # This thread's own memory at once; other threads and processes through the message.
+        layer = getattr(_local, "layer", None)
+        if layer is not None:
+            layer.forget(keys)
     return keys
 
 

@@ -605,3 +605,32 @@ class TestSharedAcrossProcesses:
         for key in connection.scan_iter(f"{shared_redis}:*pagecache:entry:*"):
             connection.delete(key)
         assert get(Client(), "/about/")[1] == "MISS"
+
+    def test_publishing_in_this_process_is_seen_at_once(self, demo_site, shared_redis):
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        about = StandardPage.objects.get(slug="about")
+        about.title = "About the firm"
+        publish(about)
+        _, state, body = get(Client(), "/about/")
+        assert state == "MISS"
+        assert "<h1>About the firm</h1>" in body
+
+
+def test_process_memory_is_bounded_by_count_and_bytes():
+    def entry(size):
+        return ("g", "p", 200, [], b"x" * size)
+
+    by_count = page_cache._LocalLayer(backend=None, size=3)
+    for i in range(5):
+        by_count.remember(f"e{i}", entry(100), {"g": "g"})
+    assert list(by_count.entries) == ["e2", "e3", "e4"]
+
+    by_bytes = page_cache._LocalLayer(backend=None, size=100)
+    by_bytes.MAX_BYTES = 1600
+    for i in range(20):
+        by_bytes.remember(f"e{i}", entry(100), {})
+    assert len(by_bytes.entries) == 16
+    assert by_bytes.bytes == 1600
+    by_bytes.remember("big", entry(101), {})  # over a sixteenth of the budget: never kept
+    assert "big" not in by_bytes.entries
