@@ -708,10 +708,15 @@ def _purges_everything(model):
     return model in get_snippet_models()
 
 
-def _on_model_changed(sender, instance, update_fields=None, **kwargs):
+def _on_model_changed(sender, instance, update_fields=None, created=False, **kwargs):
+    from wagtail.documents.models import AbstractDocument
+    from wagtail.images.models import AbstractImage
     from wagtail.models import Page
 
     if issubclass(sender, Page) or _is_bookkeeping(update_fields):
+        return
+    if created and issubclass(sender, (AbstractImage, AbstractDocument)):
+        # A new upload is on no page yet; publishing the page that uses it purges that page.
         return
     if _purges_everything(sender):
         _on_commit_too(purge_all)

@@ -413,6 +413,17 @@ class TestPurges:
         assert not page_cache.is_page_cache_model("wagtailcore.Revision")
         assert not page_cache.is_page_cache_model("auth.User")
 
+    def test_uploading_an_image_does_not_purge_but_editing_one_does(self, warm):
+        from wagtail.images.models import Image
+        from wagtail.images.tests.utils import get_test_image_file
+
+        warm("/")
+        image = Image.objects.create(title="Breach", file=get_test_image_file())
+        assert get(Client(), "/")[1] == "HIT"
+        image.title = "Breach notice"
+        image.save()
+        assert get(Client(), "/")[1] == "MISS"
+
     def test_editing_a_cookie_group_purges_every_page(self, warm):
         from cookie_consent.models import CookieGroup
 
