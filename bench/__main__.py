@@ -6,7 +6,7 @@
 3. Serves the site with production settings under gunicorn (2 workers, loopback, a free port)
    and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
 4. Loads each with `wrk` for a bounded time, uncached (X-Bench-Bypass) and from the page
-   cache, plus the ceiling before and after; then the form POST and export steps
+   cache, with the ceiling loaded between rows; then the form POST and export steps
    (bench/formpost.py) when their features exist.
 5. Prints a table and writes bench/RESULTS.md.
 
@@ -277,24 +277,25 @@ def machine_and_versions(env):
     }
 
 
-def table(rows, ceiling_rps):
+def table(rows):
     header = (
-        "| page | variant | X-Cache | req/s | % of ceiling | p50 ms | p95 ms | p99 ms "
-        "| errors | queries |"
+        "| page | variant | X-Cache | req/s | ceiling req/s | % of ceiling | p50 ms | p95 ms "
+        "| p99 ms | errors | queries |"
     )
-    lines = [header, "|" + "---|" * 10]
+    lines = [header, "|" + "---|" * 11]
     for row in rows:
-        ratio = 100 * row["rps"] / ceiling_rps if ceiling_rps else 0
+        ratio = 100 * row["rps"] / row["ceiling"] if row["ceiling"] else 0
         lines.append(
             f"| {row['name']} | {row['variant']} | {row.get('state', '')} | {row['rps']:.0f} "
-            f"| {ratio:.1f}% | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} "
-            f"| {row['errors']} | {row.get('queries', '')} |"
+            f"| {row['ceiling']:.0f} | {ratio:.1f}% | {row['p50']:.1f} | {row['p95']:.1f} "
+            f"| {row['p99']:.1f} | {row['errors']} | {row.get('queries', '')} |"
         )
     return "\n".join(lines)
 
 
 def write_results(info, args, corpus, rows, ceilings, extra):
     ceiling_rps = sum(ceilings) / len(ceilings)
+    ceiling_range = f"{min(ceilings):.0f} to {max(ceilings):.0f}"
     lines = [
         "# Benchmark results",
         "",
@@ -310,8 +311,9 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         f"- Load: wrk, {args.threads} threads, {args.connections} connections, "
         f"{args.duration} s per row; gunicorn {GUNICORN_WORKERS} sync workers on loopback, "
         "production settings, page cache in Redis",
-        f"- Ceiling (trivial view): {' and '.join(f'{c:.0f}' for c in ceilings)} req/s "
-        f"(before and after the pages; mean {ceiling_rps:.0f})",
+        f"- Ceiling (trivial view): loaded before every row and at the end, {len(ceilings)} "
+        f"times: {ceiling_range} req/s (mean {ceiling_rps:.0f}); each row's ratio is to the "
+        "mean of the ceilings either side of it",
         f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
         + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
         "",
@@ -320,7 +322,7 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "*cached* is an anonymous reader served from the page cache. Queries: per request,",
         "counted in-process with CaptureQueriesContext (steady state, second request).",
         "",
-        table(rows, ceiling_rps),
+        table(rows),
         "",
         "## Form POST and CSV export",
         "",
@@ -341,7 +343,6 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "",
     ]
     (BENCH / "RESULTS.md").write_text("\n".join(lines))
-    return ceiling_rps
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,51 +375,55 @@ def main():
         if page["status"] != 200:
             raise SystemExit(f"bench: {page['path']} answered {page['status']}, not 200")
 
+    jobs = []
+    for page in pages:
+        jobs.append((page, "uncached"))
+        if page["cacheable"]:
+            jobs.append((page, "cached"))
+
     rows, ceilings, extra = [], [], {}
     with (
         gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
         gunicorn(env, "cms.settings.production", "site") as (site_url, _),
     ):
+        # The ceiling is loaded before every row and once more at the end; each row is
+        # compared with the mean of the ceilings either side of it, so the ratio reflects the
+        # machine's load at that moment, not at the start of the run.
         log("loading the ceiling")
         ceilings.append(load(ceiling_url + "/", args)["rps"])
-        for page in pages:
+        for page, variant in jobs:
             url = site_url + page["path"]
-            log(f"loading {page['name']} uncached")
-            status, headers, _ = fetch(url, {"X-Bench-Bypass": "1"})
-            result = load(url, args, ["X-Bench-Bypass: 1"])
+            if variant == "uncached":
+                headers_sent = {"X-Bench-Bypass": "1"}
+                _, headers, _ = fetch(url, headers_sent)
+                queries = page["queries"]
+            else:
+                fetch(url)  # fill the page cache
+                headers_sent = {}
+                _, headers, _ = fetch(url)
+                queries = page.get("cached_queries", "")
+            log(f"loading {page['name']} {variant} ({headers.get('X-Cache')})")
+            result = load(url, args, [f"{k}: {v}" for k, v in headers_sent.items()])
+            before = ceilings[-1]
+            ceilings.append(load(ceiling_url + "/", args)["rps"])
             rows.append(
                 {
                     **result,
                     "name": page["name"],
-                    "variant": "uncached",
+                    "variant": variant,
                     "state": headers.get("X-Cache", ""),
-                    "queries": page["queries"],
+                    "queries": queries,
+                    "ceiling": (before + ceilings[-1]) / 2,
                 }
             )
-            if page["cacheable"]:
-                fetch(url)
-                status, headers, _ = fetch(url)
-                log(f"loading {page['name']} from the page cache ({headers.get('X-Cache')})")
-                result = load(url, args)
-                rows.append(
-                    {
-                        **result,
-                        "name": page["name"],
-                        "variant": "cached",
-                        "state": headers.get("X-Cache", ""),
-                        "queries": page.get("cached_queries", ""),
-                    }
-                )
-        log("loading the ceiling again")
-        ceilings.append(load(ceiling_url + "/", args)["rps"])
         host, port = site_url.removeprefix("http://").split(":")
         log("form POST step")
         extra["form POST"] = formpost.form_post_load(host, int(port), env)
         extra["CSV export"] = formpost.csv_export_load(host, int(port), env)
 
     info = machine_and_versions(env)
-    ceiling_rps = write_results(info, args, corpus, rows, ceilings, extra)
-    print(table(rows, ceiling_rps))
+    write_results(info, args, corpus, rows, ceilings, extra)
+    print(table(rows))
     for label, result in extra.items():
         print(f"{label}: {result}")
     log(f"wrote bench/RESULTS.md in {time.monotonic() - started:.0f} s")

@@ -14,10 +14,14 @@ Each stored entry carries two version tokens read *before* the page was rendered
   replaced by :func:`purge_paths` (publishing, unpublishing, moving or deleting a page).
 
 A lookup fetches both tokens and the entry in one round trip (``get_many``) and serves the
-entry only if its tokens are still current. Tokens are random, not counters, so a token that
-was evicted and re-created can never match an old entry. Because the tokens are read before
-rendering, a page rendered from data older than a purge is stored under the old token and is
-never served. Purges happen at once and again when the transaction commits.
+entry only if its tokens are still current. With Redis, each process also keeps recent
+entries and tokens in memory, emptied by purge messages on a Redis pub/sub channel that it
+reads before every use (see ``_LocalLayer``), so most hits need no round trip at all.
+
+Tokens are random, not counters, so a token that was evicted and re-created can never match
+an old entry. Because the tokens are read before rendering, a page rendered from data older
+than a purge is stored under the old token and is never served. Purges happen at once and
+again when the transaction commits.
 
 Hooking in (other apps)
 -----------------------
@@ -31,16 +35,22 @@ Hooking in (other apps)
   pages show without going through the page or snippet signals (bulk ``.update()`` calls).
 """
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from urllib.parse import unquote, urlsplit
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
@@ -111,6 +121,9 @@ DEFAULTS = {
     "PAGE_CACHE_PURGE_ALL_MODELS": ("cookie_consent.CookieGroup", "cookie_consent.Cookie"),
     # Models whose saves never change what pages show, even if registered as snippets.
     "PAGE_CACHE_IGNORE_MODELS": ("leads.Lead",),
+    # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
+    # the Redis backend; see _LocalLayer.
+    "PAGE_CACHE_LOCAL_ENTRIES": 500,
     # Benchmark only: honour an `X-Bench-Bypass: 1` header to measure the uncached page.
     "PAGE_CACHE_BENCH_BYPASS": False,
     # Add `X-Cache-Reason` explaining a BYPASS (tests and development).
@@ -121,8 +134,24 @@ _PAIR = r"[\w.:+-]{1,40}=[\w.:+-]{0,40}"
 _VARY_COOKIE_VALUE = re.compile(rf"^{_PAIR}(\|{_PAIR}){{0,9}}$")
 
 
+_settings_seen = {}
+
+
 def _setting(name):
-    return getattr(settings, name, DEFAULTS[name])
+    # Read on every request: a dict lookup rather than Django's lazy settings object, emptied
+    # whenever a setting changes (override_settings in tests).
+    try:
+        return _settings_seen[name]
+    except KeyError:
+        value = _settings_seen[name] = getattr(settings, name, DEFAULTS[name])
+        return value
+
+
+def _forget_settings(**kwargs):
+    _settings_seen.clear()
+
+
+setting_changed.connect(_forget_settings, dispatch_uid="page_cache_settings")
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,6 +206,148 @@ def _get_many(keys):
     return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
 
+_CHANNEL = "pagecache:purged"
+
+
+def _redis_backend():
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _publish(message):
+    """Tell every process's local layer what was purged ('*' for everything)."""
+    backend = _redis_backend()
+    if backend is not None:
+        client = backend._cache.get_client(write=True)
+        client.publish(backend.make_and_validate_key(_CHANNEL), message)
+
+
+class _LocalLayer:
+    """A process's own copy of recent entries and tokens, so a hit need not ask Redis.
+
+    It is trusted only while its pub/sub subscription to the purge channel is alive: before
+    each use every purge message already delivered is applied (a non-blocking read, no
+    thread), a PING every second proves the connection, and a (re)subscription, an error or
+    two seconds without a PONG empties it. So a purge that has returned in any process is seen
+    here on the next request, like the tokens in Redis.
+    """
+
+    PING_EVERY = 1.0
+    DEAD_AFTER = 2.5
+
+    def __init__(self, backend, size):
+        self.backend = backend
+        self.size = size
+        self.pid = os.getpid()
+        self.entries = OrderedDict()
+        self.tokens = {}
+        self.bytes = 0
+        self.pubsub = None
+        self.last_pong = 0.0
+        self.last_ping = 0.0
+        self.retry_at = 0.0
+        self.reconnected = False
+
+    def _on_connect(self, connection):
+        self.reconnected = True
+
+    def clear(self):
+        self.entries.clear()
+        self.tokens.clear()
+        self.bytes = 0
+
+    def forget(self, keys):
+        for key in keys:
+            self.tokens.pop(key, None)
+
+    def _close(self):
+        self.clear()
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):  # already broken; being discarded
+                self.pubsub.close()
+        self.pubsub = None
+        self.retry_at = time.monotonic() + 5
+
+    def usable(self):
+        now = time.monotonic()
+        if self.pubsub is None:
+            if now < self.retry_at:
+                return False
+            try:
+                client = self.backend._cache.get_client()
+                self.pubsub = client.pubsub()
+                self.pubsub.subscribe(self.backend.make_and_validate_key(_CHANNEL))
+                # redis-py reconnects and resubscribes by itself; purges published while it
+                # was away were missed, so every reconnection empties this layer.
+                self.pubsub.connection.register_connect_callback(self._on_connect)
+            except Exception:
+                logger.warning("page cache: no purge subscription; local layer off for now")
+                self._close()
+                return False
+        try:
+            if now - self.last_ping > self.PING_EVERY:
+                self.pubsub.ping()
+                self.last_ping = now
+            while True:
+                message = self.pubsub.get_message(timeout=0)
+                if message is None:
+                    break
+                kind = message["type"]
+                if kind == "pong":
+                    self.last_pong = now
+                elif kind == "subscribe":
+                    # (Re)connected: anything published meanwhile was missed.
+                    self.clear()
+                    self.last_pong = now
+                elif kind == "message":
+                    data = message["data"].decode()
+                    if data == "*":
+                        self.clear()
+                    else:
+                        self.forget(data.split("\n"))
+            if self.reconnected:
+                self.reconnected = False
+                self.clear()
+        except Exception:
+            logger.warning("page cache: purge subscription lost; local layer off for now")
+            self._close()
+            return False
+        return now - self.last_pong < self.DEAD_AFTER
+
+    MAX_BYTES = 32 * 1024 * 1024
+
+    def remember(self, entry_key, entry, tokens):
+        size = len(entry[4])
+        if size > self.MAX_BYTES // 16:
+            return
+        self.tokens.update(tokens)
+        if len(self.tokens) > 20 * self.size:
+            self.tokens.clear()
+        old = self.entries.pop(entry_key, None)
+        if old is not None:
+            self.bytes -= len(old[4])
+        self.entries[entry_key] = entry
+        self.bytes += size
+        while len(self.entries) > self.size or self.bytes > self.MAX_BYTES:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= len(dropped[4])
+
+
+_local = threading.local()
+
+
+def _local_layer():
+    size = _setting("PAGE_CACHE_LOCAL_ENTRIES")
+    backend = _redis_backend()
+    if not size or backend is None:
+        return None
+    layer = getattr(_local, "layer", None)
+    if layer is None or layer.backend is not backend or layer.pid != os.getpid():
+        # New thread, new backend (settings changed in tests) or a forked worker.
+        layer = _local.layer = _LocalLayer(backend, size)
+    return layer
+
+
 # --------------------------------------------------------------------------------------------
 # Purge API
 
@@ -184,6 +355,10 @@ def _get_many(keys):
 def purge_all():
     """Forget every cached page in every process (site settings, snippets, images changed)."""
     cache.set(_GENERATION_KEY, _new_token(), timeout=None)
+    _publish("*")
+    layer = getattr(_local, "layer", None)
+    if layer is not None:
+        layer.clear()
 
 
 def purge_paths(paths):
@@ -191,6 +366,11 @@ def purge_paths(paths):
     keys = {_path_key(path) for path in paths if path}
     if keys:
         cache.set_many({key: _new_token() for key in keys}, timeout=None)
+        _publish("\n".join(sorted(keys)))
+        # This thread's own memory at once; other threads and processes through the message.
+        layer = getattr(_local, "layer", None)
+        if layer is not None:
+            layer.forget(keys)
     return keys
 
 
@@ -376,12 +556,26 @@ class PageCacheMiddleware:
             return self._bypass(request, self.get_response(request), path_key_or_reason)
         path_key = path_key_or_reason
 
+        local = _local_layer()
+        if local is not None and not local.usable():
+            local = None
+        if local is not None:
+            generation = local.tokens.get(_GENERATION_KEY)
+            path_token = local.tokens.get(path_key)
+            entry = local.entries.get(entry_key)
+            if generation and path_token and entry and entry[:2] == (generation, path_token):
+                return self._hit(request, entry)
+
         found = _get_many([_GENERATION_KEY, path_key, entry_key])
         generation, path_token = found.get(_GENERATION_KEY), found.get(path_key)
         entry = found.get(entry_key)
         if generation is None or path_token is None:
             generation, path_token = _current_tokens(path_key)
         if entry and entry[0] == generation and entry[1] == path_token:
+            if local is not None:
+                local.remember(
+                    entry_key, entry, {_GENERATION_KEY: generation, path_key: path_token}
+                )
             return self._hit(request, entry)
 
         response = self.get_response(request)
@@ -400,6 +594,8 @@ class PageCacheMiddleware:
         ]
         entry = (generation, path_token, response.status_code, headers, response.content)
         cache.set(entry_key, entry, timeout=_setting("PAGE_CACHE_TIMEOUT"))
+        # Not remembered locally: the tokens were read before rendering and may have been
+        # replaced since; the next hit fetches entry and tokens together from Redis.
         return _stamp(response, MISS)
 
     def _hit(self, request, entry):
@@ -512,10 +708,15 @@ def _purges_everything(model):
     return model in get_snippet_models()
 
 
-def _on_model_changed(sender, instance, update_fields=None, **kwargs):
+def _on_model_changed(sender, instance, update_fields=None, created=False, **kwargs):
+    from wagtail.documents.models import AbstractDocument
+    from wagtail.images.models import AbstractImage
     from wagtail.models import Page
 
     if issubclass(sender, Page) or _is_bookkeeping(update_fields):
+        return
+    if created and issubclass(sender, (AbstractImage, AbstractDocument)):
+        # A new upload is on no page yet; publishing the page that uses it purges that page.
         return
     if _purges_everything(sender):
         _on_commit_too(purge_all)

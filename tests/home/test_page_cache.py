@@ -413,6 +413,17 @@ class TestPurges:
         assert not page_cache.is_page_cache_model("wagtailcore.Revision")
         assert not page_cache.is_page_cache_model("auth.User")
 
+    def test_uploading_an_image_does_not_purge_but_editing_one_does(self, warm):
+        from wagtail.images.models import Image
+        from wagtail.images.tests.utils import get_test_image_file
+
+        warm("/")
+        image = Image.objects.create(title="Breach", file=get_test_image_file())
+        assert get(Client(), "/")[1] == "HIT"
+        image.title = "Breach notice"
+        image.save()
+        assert get(Client(), "/")[1] == "MISS"
+
     def test_editing_a_cookie_group_purges_every_page(self, warm):
         from cookie_consent.models import CookieGroup
 
@@ -574,3 +585,65 @@ class TestSharedAcrossProcesses:
             "print(cache.get(page_cache._path_key('/about/')) is not None)",
         )
         assert out.strip() == "True"
+
+    def test_hits_come_from_process_memory_until_another_process_purges(
+        self, demo_site, shared_redis
+    ):
+        import redis
+
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        # The entry is gone from Redis but this process still holds it under current tokens.
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{shared_redis}:*pagecache:entry:*"):
+            connection.delete(key)
+        _, state, body = get(Client(), "/about/")
+        assert state == "HIT"
+        assert "<h1>About us</h1>" in body
+        # A purge from another process reaches this process's memory before its next request.
+        _in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
+        assert get(Client(), "/about/")[1] == "MISS"
+
+    def test_a_lost_purge_subscription_empties_process_memory(self, demo_site, shared_redis):
+        import redis
+
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        layer = page_cache._local_layer()
+        assert layer.entries
+        # The subscription drops; purges published meanwhile would be missed, so whatever the
+        # process remembered must not be trusted once it reconnects.
+        layer.pubsub.connection.disconnect()
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{shared_redis}:*pagecache:entry:*"):
+            connection.delete(key)
+        assert get(Client(), "/about/")[1] == "MISS"
+
+    def test_publishing_in_this_process_is_seen_at_once(self, demo_site, shared_redis):
+        get(Client(), "/about/")
+        assert get(Client(), "/about/")[1] == "HIT"
+        about = StandardPage.objects.get(slug="about")
+        about.title = "About the firm"
+        publish(about)
+        _, state, body = get(Client(), "/about/")
+        assert state == "MISS"
+        assert "<h1>About the firm</h1>" in body
+
+
+def test_process_memory_is_bounded_by_count_and_bytes():
+    def entry(size):
+        return ("g", "p", 200, [], b"x" * size)
+
+    by_count = page_cache._LocalLayer(backend=None, size=3)
+    for i in range(5):
+        by_count.remember(f"e{i}", entry(100), {"g": "g"})
+    assert list(by_count.entries) == ["e2", "e3", "e4"]
+
+    by_bytes = page_cache._LocalLayer(backend=None, size=100)
+    by_bytes.MAX_BYTES = 1600
+    for i in range(20):
+        by_bytes.remember(f"e{i}", entry(100), {})
+    assert len(by_bytes.entries) == 16
+    assert by_bytes.bytes == 1600
+    by_bytes.remember("big", entry(101), {})  # over a sixteenth of the budget: never kept
+    assert "big" not in by_bytes.entries
