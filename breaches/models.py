@@ -394,20 +394,26 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
 
     def get_related_posts(self):
         """Up to three related case studies: the editor's picks in their order (live and
-        public only), then the most recent sharing a breach type, then the same sector."""
-        picked_ids = [
-            link.related_page_id
-            for link in self.related_links.all()
-            if link.related_page_id and link.related_page_id != self.pk
-        ][:RELATED_POSTS]
-        picked = {}
-        if picked_ids:
-            picked = {p.pk: p for p in _card_queryset().filter(pk__in=picked_ids)}
-        related = [picked[pk] for pk in picked_ids if pk in picked]
-        missing = RELATED_POSTS - len(related)
-        if missing <= 0:
-            return related
+        public only), then the most recent sharing a breach type, then the same sector.
 
+        The automatic candidates are found as ids first so that picks and candidates are
+        loaded, with their breach types and image renditions, in one batch."""
+        picked_ids = list(
+            dict.fromkeys(
+                link.related_page_id
+                for link in self.related_links.all()
+                if link.related_page_id and link.related_page_id != self.pk
+            )
+        )[:RELATED_POSTS]
+        auto_ids = []
+        if len(picked_ids) < RELATED_POSTS:
+            auto_ids = list(self._automatic_related_ids(exclude=picked_ids))
+        cards = _card_queryset().in_bulk(picked_ids + auto_ids)
+        related = [cards[pk] for pk in picked_ids if pk in cards]
+        related += [cards[pk] for pk in auto_ids if pk in cards]
+        return related[:RELATED_POSTS]
+
+    def _automatic_related_ids(self, exclude):
         type_ids = [breach_type.pk for breach_type in self.breach_type_list]
         through = BreachCaseStudyPage.breach_types.through
         shares_type = Exists(
@@ -416,23 +422,25 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
             )
         )
         same_sector = Q(sector=self.sector) if self.sector else Q(pk__in=[])
-        candidates = (
-            _card_queryset()
-            .exclude(pk__in=[self.pk, *picked.keys()])
-            .alias(shares_type=shares_type)
-            .filter(Q(shares_type=True) | same_sector)
+        return (
+            BreachCaseStudyPage.objects.live()
+            .public()
+            .exclude(pk__in=[self.pk, *exclude])
             .annotate(
-                shares_type_rank=models.Case(models.When(shares_type=True, then=1), default=0),
-                same_sector_rank=models.Case(models.When(same_sector, then=1), default=0),
+                shares_type=shares_type,
+                same_sector=models.Case(
+                    models.When(same_sector, then=True),
+                    default=False,
+                    output_field=models.BooleanField(),
+                ),
             )
+            .filter(Q(shares_type=True) | Q(same_sector=True))
+            # Enough to fill every place even if some picks turn out to be drafts.
             .order_by(
-                "-shares_type_rank",
-                "-same_sector_rank",
-                F("published_date").desc(),
-                "-first_published_at",
-            )[:missing]
+                "-shares_type", "-same_sector", F("published_date").desc(), "-first_published_at"
+            )
+            .values_list("pk", flat=True)[:RELATED_POSTS]
         )
-        return related + list(candidates)
 
     def get_breadcrumbs(self, request=None):
         """The pages from the site's home to this one (remembered: the template and the
