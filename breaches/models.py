@@ -363,7 +363,14 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
         index.SearchField("summary", boost=1.5),
         index.SearchField("get_sector_display"),
         index.SearchField("body"),
-        index.RelatedFields("breach_types", [index.SearchField("name", boost=2)]),
+        index.RelatedFields(
+            "breach_types",
+            [
+                index.SearchField("name", boost=2),
+                index.SearchField("description"),
+                index.FilterField("slug"),
+            ],
+        ),
         index.FilterField("sector"),
         index.FilterField("published_date"),
         index.FilterField("period_start"),
@@ -414,30 +421,41 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
         return related[:RELATED_POSTS]
 
     def _automatic_related_ids(self, exclude):
+        queryset = BreachCaseStudyPage.objects.live().public().exclude(pk__in=[self.pk, *exclude])
+        # Each criterion is used only when it can match: PostgreSQL refuses to order by the
+        # constant an empty criterion compiles to.
+        ranking = []
         type_ids = [breach_type.pk for breach_type in self.breach_type_list]
-        through = BreachCaseStudyPage.breach_types.through
-        shares_type = Exists(
-            through.objects.filter(
-                breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
+        if type_ids:
+            through = BreachCaseStudyPage.breach_types.through
+            queryset = queryset.annotate(
+                shares_type=Exists(
+                    through.objects.filter(
+                        breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
+                    )
+                )
             )
-        )
-        same_sector = Q(sector=self.sector) if self.sector else Q(pk__in=[])
-        return (
-            BreachCaseStudyPage.objects.live()
-            .public()
-            .exclude(pk__in=[self.pk, *exclude])
-            .annotate(
-                shares_type=shares_type,
+            ranking.append("shares_type")
+        if self.sector:
+            queryset = queryset.annotate(
                 same_sector=models.Case(
-                    models.When(same_sector, then=True),
+                    models.When(sector=self.sector, then=True),
                     default=False,
                     output_field=models.BooleanField(),
-                ),
+                )
             )
-            .filter(Q(shares_type=True) | Q(same_sector=True))
-            # Enough to fill every place even if some picks turn out to be drafts.
+            ranking.append("same_sector")
+        if not ranking:
+            return []
+        either = Q()
+        for name in ranking:
+            either |= Q(**{name: True})
+        return (
+            queryset.filter(either)
             .order_by(
-                "-shares_type", "-same_sector", F("published_date").desc(), "-first_published_at"
+                *[F(name).desc() for name in ranking],
+                F("published_date").desc(),
+                "-first_published_at",
             )
             .values_list("pk", flat=True)[:RELATED_POSTS]
         )

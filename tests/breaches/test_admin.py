@@ -75,9 +75,7 @@ class TestRequiredFactsBeforePublishing:
 
     def test_last_year_before_first_is_refused(self, admin_client, index):
         lost = BreachType.objects.get(slug="lost-devices")
-        data = _form(
-            period_end="2019", breach_types=[lost.pk], **{"action-publish": "publish"}
-        )
+        data = _form(period_end="2019", breach_types=[lost.pk], **{"action-publish": "publish"})
         html = admin_client.post(_add_url(index), data).content.decode()
         assert "The last year cannot be before the first year." in html
 

@@ -120,7 +120,8 @@ class TestPagination:
     def many(self, only, case_study_factory):
         for n in range(CASE_STUDIES_PER_PAGE + 3):
             case_study_factory(
-                title=f"Study {n:02d}", published_date=datetime.date(2020, 1, 1) + datetime.timedelta(n)
+                title=f"Study {n:02d}",
+                published_date=datetime.date(2020, 1, 1) + datetime.timedelta(n),
             )
 
     def test_second_page_holds_the_rest(self, client, many):
@@ -137,7 +138,9 @@ class TestPagination:
         response = client.get(f"/case-studies/?page={value}")
         assert response.status_code == 200
         html = response.content.decode()
-        assert f'aria-current="page"><span class="visually-hidden">Page </span>{shown_page}<' in html
+        assert (
+            f'aria-current="page"><span class="visually-hidden">Page </span>{shown_page}<' in html
+        )
 
     def test_filters_survive_page_links(self, client, many):
         html = client.get("/case-studies/?sector=council").content.decode()
