@@ -420,7 +420,7 @@ def _draw_image(title, colour, seed):
     for row in range(6):
         draw.line((0, 420 + row * 30, width, 380 + row * 30), fill=(255, 255, 255), width=2)
     buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG", optimize=True)
+    canvas.save(buffer, format="PNG")
     return buffer
 
 
