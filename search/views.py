@@ -25,6 +25,7 @@ MAX_TERMS = 12
 RESULTS_PER_PAGE = 10
 # Everything but letters, digits and the joiners inside words: search engines' query syntax
 # (quotes, brackets, operators, wildcards) is never passed through from readers.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_WORD = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 
 
@@ -95,7 +96,9 @@ def promotions_for(query):
 @require_GET
 def search(request):
     """Full-text search over live, public case studies, with promoted results first."""
-    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
+    # Control characters (NUL above all, which PostgreSQL cannot store) become spaces.
+    raw = _CONTROL.sub(" ", request.GET.get("q", ""))
+    query = " ".join(raw.split())[:MAX_QUERY_LENGTH]
     terms = search_terms(query)
     breach_types = list(BreachType.objects.all())
     type_slug = request.GET.get("type", "")

@@ -147,6 +147,8 @@ class TestSearchPage:
             "(((",
             "\\",
             "\u0000",
+            "police\u0000email",
+            "west\x1bmidlands",
             "zażółć gęślą jaźń",
             "🙂",
             "police " * 300,
@@ -275,3 +277,27 @@ class TestPostgresRelevance:
         )
         results = _results(_get(client, q="west midlands police"))
         assert results[0] == WMP
+
+
+@pytest.mark.django_db
+def test_results_page_costs_the_same_for_3_or_10_results(client, index, small_image):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.breaches.conftest import make_case_study
+
+    for n in range(3):
+        make_case_study(index, title=f"Quokka {n}", organisation="Quokka", hero_image=small_image)
+    for n in range(12):
+        make_case_study(index, title=f"Wombat {n}", organisation="Wombat", hero_image=small_image)
+
+    def count(query):
+        client.get("/search/", {"q": query})
+        with CaptureQueriesContext(connection) as queries:
+            html = _get(client, q=query)
+        return len(queries), len(_results(html))
+
+    few, shown_few = count("quokka")
+    many, shown_many = count("wombat")
+    assert (shown_few, shown_many) == (3, 10)
+    assert many == few
