@@ -6,3 +6,6 @@ class BreachesConfig(AppConfig):
 
     name = "breaches"
     verbose_name = "Case studies"
+
+    def ready(self):
+        from breaches import signals  # noqa: F401 - connects the receivers

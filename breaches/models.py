@@ -1,0 +1,566 @@
+import datetime
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
+from django.utils.text import slugify
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    PageChooserPanel,
+)
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
+from wagtail.models import Orderable, Page, Site
+from wagtail.search import index
+
+from breaches.blocks import CaseStudyStreamBlock
+from home.blocks import RICH_TEXT_FEATURES
+from home.models import CallBackFormMixin
+
+RELATED_POSTS = 3
+CASE_STUDIES_PER_PAGE = 10
+FIRST_YEAR = 1990
+
+
+class Sector(models.TextChoices):
+    """The kinds of organisation a breach happened at; readers filter the index by these."""
+
+    POLICE = "police", "Police and justice"
+    HEALTH = "health", "NHS and healthcare"
+    COUNCIL = "council", "Local government"
+    CENTRAL_GOVERNMENT = "government", "Central government"
+    EDUCATION = "education", "Education"
+    RETAIL = "retail", "Retail"
+    FINANCE = "finance", "Banking and finance"
+    TELECOMS = "telecoms", "Telecoms"
+    TRAVEL = "travel", "Travel and airlines"
+    CHARITY = "charity", "Charities"
+    OTHER = "other", "Other"
+
+
+class BreachType(index.Indexed, models.Model):
+    """A kind of data breach (lost device, wrong-address letter…): the taxonomy case studies
+    are tagged with, listed for readers in plain words and used to find related case studies."""
+
+    name = models.CharField(
+        max_length=80,
+        unique=True,
+        help_text="A short name readers understand, e.g. 'Lost or stolen devices'.",
+    )
+    slug = models.SlugField(
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text="Used in filter links. Leave empty to make it from the name.",
+    )
+    description = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="One plain sentence saying what happens in this kind of breach.",
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "breach type"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:80]
+        super().save(*args, **kwargs)
+
+
+def _card_queryset():
+    """Case studies ready to show as cards: types and image renditions fetched in bulk so a
+    list costs the same number of queries whatever its length."""
+    return (
+        BreachCaseStudyPage.objects.live()
+        .public()
+        .prefetch_related(
+            "breach_types",
+            Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
+        )
+    )
+
+
+class BreachIndexPage(RoutablePageMixin, Page):
+    """The list of case studies at /case-studies/: newest first, filtered by breach type,
+    sector and year through plain links and a GET form, and the RSS feed."""
+
+    intro = RichTextField(
+        features=RICH_TEXT_FEATURES,
+        blank=True,
+        help_text="A short introduction above the list of case studies.",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+
+    template = "breaches/breach_index_page.html"
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["breaches.BreachCaseStudyPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "case study index"
+
+    def case_studies(self):
+        return _card_queryset().child_of(self).order_by("-published_date", "-first_published_at")
+
+    def filter_options(self):
+        """What readers can filter by: breach types, sectors, and the years case studies cover."""
+        years = BreachCaseStudyPage.objects.live().aggregate(
+            first=Min("period_start"), last=Max(Coalesce("period_end", "period_start"))
+        )
+        year_choices = []
+        if years["first"] and years["last"]:
+            year_choices = list(range(years["last"], years["first"] - 1, -1))
+        return {
+            "breach_types": list(BreachType.objects.all()),
+            "sectors": Sector.choices,
+            "years": year_choices,
+        }
+
+    @staticmethod
+    def read_filters(request, options):
+        """The filters in the URL that match a real choice; anything else is ignored."""
+        chosen = {}
+        type_slug = request.GET.get("type", "")
+        for breach_type in options["breach_types"]:
+            if breach_type.slug == type_slug:
+                chosen["type"] = breach_type
+        sector = request.GET.get("sector", "")
+        if sector in Sector.values:
+            chosen["sector"] = sector
+        year = request.GET.get("year", "")
+        if year.isdigit() and len(year) == 4 and int(year) in options["years"]:
+            chosen["year"] = int(year)
+        return chosen
+
+    @staticmethod
+    def apply_filters(queryset, chosen):
+        if "type" in chosen:
+            queryset = queryset.filter(breach_types=chosen["type"])
+        if "sector" in chosen:
+            queryset = queryset.filter(sector=chosen["sector"])
+        if "year" in chosen:
+            year = chosen["year"]
+            queryset = queryset.filter(
+                Q(period_start__lte=year)
+                & (Q(period_end__gte=year) | Q(period_end__isnull=True, period_start=year))
+            )
+        return queryset
+
+    @path("")
+    def index_route(self, request):
+        options = self.filter_options()
+        chosen = self.read_filters(request, options)
+        paginator = Paginator(
+            self.apply_filters(self.case_studies(), chosen), CASE_STUDIES_PER_PAGE
+        )
+        # get_page turns a missing, non-numeric or out-of-range number into a real page.
+        page_of_results = paginator.get_page(request.GET.get("page"))
+        query = {}
+        if "type" in chosen:
+            query["type"] = chosen["type"].slug
+        if "sector" in chosen:
+            query["sector"] = chosen["sector"]
+        if "year" in chosen:
+            query["year"] = chosen["year"]
+        canonical = self.full_url
+        if not chosen and page_of_results.number > 1:
+            canonical += f"?page={page_of_results.number}"
+        return self.render(
+            request,
+            context_overrides={
+                "case_studies": page_of_results,
+                "filters": options,
+                "chosen": chosen,
+                "filter_query": urlencode(query),
+                "page_numbers": list(
+                    paginator.get_elided_page_range(page_of_results.number, on_each_side=2)
+                ),
+                "sector_labels": dict(Sector.choices),
+                "canonical_url": canonical,
+                # Filtered views are near-duplicates of the index: keep them out of search engines.
+                "robots_noindex": bool(chosen),
+            },
+        )
+
+    @path("feed/", name="feed")
+    def feed_route(self, request):
+        from breaches.feeds import CaseStudyFeed
+
+        return CaseStudyFeed()(request, index_page=self)
+
+
+class BreachCaseStudyPageForm(WagtailAdminPageForm):
+    """The editor's form: drafts may be incomplete, but publishing needs the facts a reader
+    relies on, each with an error saying what is missing."""
+
+    REQUIRED_MESSAGES = {
+        "organisation": "Name the organisation that was breached before publishing.",
+        "sector": "Choose the organisation's sector before publishing.",
+        "period_start": "Give the year the breach happened (or began) before publishing.",
+        "summary": "Write a short summary before publishing: it is shown in lists and search.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, message in self.REQUIRED_MESSAGES.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
+
+    def clean(self):
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("period_start"), cleaned_data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "The last year cannot be before the first year.")
+        if end and not start:
+            self.add_error("period_start", "Give the first year as well as the last.")
+        # Saving a draft defers required fields; publishing and previewing a publish do not.
+        needs_types = not self.is_deferred_validation and "breach_types" in self.fields
+        if needs_types and not cleaned_data.get("breach_types"):
+            self.add_error(
+                "breach_types",
+                "Choose at least one breach type before publishing: readers filter by "
+                "them and related case studies are found through them.",
+            )
+        return cleaned_data
+
+
+class BreachCaseStudyPage(CallBackFormMixin, Page):
+    """One data breach told for the people it affected: the facts at a glance, the story,
+    its sources, how to claim, and related case studies."""
+
+    organisation = models.CharField(
+        max_length=160,
+        help_text="The organisation that was breached, as readers know it, e.g. "
+        "'West Midlands Police'.",
+    )
+    sector = models.CharField(
+        max_length=20,
+        choices=Sector.choices,
+        help_text="The kind of organisation; readers filter case studies by sector.",
+    )
+    period_start = models.PositiveSmallIntegerField(
+        "first year",
+        null=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(2100)],
+        help_text="The year the breach happened, or the first year of a longer period.",
+    )
+    period_end = models.PositiveSmallIntegerField(
+        "last year",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(2100)],
+        help_text="For breaches over several years, the last year. Empty for a single year.",
+    )
+    incidents_reported = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many separate incidents were reported, if known.",
+    )
+    people_affected = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many people were affected, if known. Leave empty rather than guess.",
+    )
+    breach_types = ParentalManyToManyField(
+        "breaches.BreachType",
+        blank=True,
+        related_name="case_studies",
+        help_text="Every kind of breach involved. At least one is needed to publish.",
+    )
+    published_date = models.DateField(
+        "publication date",
+        default=datetime.date.today,
+        help_text="The date readers see on the case study; lists are ordered by it.",
+    )
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A wide picture shown at the top and when the page is shared. "
+        "Its alt text is taken from the image's title, so give it a descriptive title.",
+    )
+    summary = models.TextField(
+        max_length=400,
+        help_text="Two or three sentences: who was breached, what happened, who it affected. "
+        "Shown in lists, search results and as the search-engine description.",
+    )
+    body = StreamField(
+        CaseStudyStreamBlock(),
+        blank=True,
+        help_text="The story: what happened, the wider picture with sourced figures, "
+        "and how to claim.",
+    )
+    featured = models.BooleanField(
+        default=False,
+        help_text="Show this case study in the 'featured' list on the home page.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldPanel("organisation"),
+                FieldPanel("sector"),
+                FieldRowPanel([FieldPanel("period_start"), FieldPanel("period_end")]),
+                FieldRowPanel([FieldPanel("incidents_reported"), FieldPanel("people_affected")]),
+                FieldPanel("breach_types", widget=forms.CheckboxSelectMultiple),
+            ],
+            heading="Facts at a glance",
+        ),
+        FieldPanel("published_date"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+        InlinePanel(
+            "sources",
+            heading="Sources",
+            label="Source",
+            help_text="Where the facts come from; shown to readers as numbered citations.",
+        ),
+        InlinePanel(
+            "related_links",
+            heading="Related case studies",
+            label="Related case study",
+            max_num=RELATED_POSTS,
+            help_text=f"Up to {RELATED_POSTS}, in the order shown. Empty places are filled with "
+            "recent case studies sharing breach types or sector.",
+        ),
+        *CallBackFormMixin.callback_panels,
+    ]
+    promote_panels = Page.promote_panels + [FieldPanel("featured")]
+
+    search_fields = Page.search_fields + [
+        index.SearchField("title", boost=3),
+        index.AutocompleteField("title"),
+        index.SearchField("organisation", boost=3),
+        index.AutocompleteField("organisation"),
+        index.SearchField("summary", boost=1.5),
+        index.SearchField("get_sector_display"),
+        index.SearchField("body"),
+        index.RelatedFields(
+            "breach_types",
+            [
+                index.SearchField("name", boost=2),
+                index.SearchField("description"),
+                index.FilterField("slug"),
+            ],
+        ),
+        index.FilterField("sector"),
+        index.FilterField("published_date"),
+        index.FilterField("period_start"),
+    ]
+
+    base_form_class = BreachCaseStudyPageForm
+    template = "breaches/breach_case_study_page.html"
+    parent_page_types = ["breaches.BreachIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "case study"
+        verbose_name_plural = "case studies"
+
+    @property
+    def period(self):
+        """The period as readers see it: '2016' or '2016–2018'."""
+        if not self.period_start:
+            return ""
+        if self.period_end and self.period_end != self.period_start:
+            return f"{self.period_start}–{self.period_end}"
+        return str(self.period_start)
+
+    @cached_property
+    def breach_type_list(self):
+        """The page's breach types in one query (or none, when they were prefetched)."""
+        return list(self.breach_types.all())
+
+    def get_related_posts(self):
+        """Up to three related case studies: the editor's picks in their order (live and
+        public only), then the most recent sharing a breach type, then the same sector.
+
+        The automatic candidates are found as ids first so that picks and candidates are
+        loaded, with their breach types and image renditions, in one batch."""
+        picked_ids = list(
+            dict.fromkeys(
+                link.related_page_id
+                for link in self.related_links.all()
+                if link.related_page_id and link.related_page_id != self.pk
+            )
+        )[:RELATED_POSTS]
+        auto_ids = []
+        if len(picked_ids) < RELATED_POSTS:
+            auto_ids = list(self._automatic_related_ids(exclude=picked_ids))
+        cards = _card_queryset().in_bulk(picked_ids + auto_ids)
+        related = [cards[pk] for pk in picked_ids if pk in cards]
+        related += [cards[pk] for pk in auto_ids if pk in cards]
+        return related[:RELATED_POSTS]
+
+    def _automatic_related_ids(self, exclude):
+        queryset = BreachCaseStudyPage.objects.live().public().exclude(pk__in=[self.pk, *exclude])
+        # Each criterion is used only when it can match: PostgreSQL refuses to order by the
+        # constant an empty criterion compiles to.
+        ranking = []
+        type_ids = [breach_type.pk for breach_type in self.breach_type_list]
+        if type_ids:
+            through = BreachCaseStudyPage.breach_types.through
+            queryset = queryset.annotate(
+                shares_type=Exists(
+                    through.objects.filter(
+                        breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
+                    )
+                )
+            )
+            ranking.append("shares_type")
+        if self.sector:
+            queryset = queryset.annotate(
+                same_sector=models.Case(
+                    models.When(sector=self.sector, then=True),
+                    default=False,
+                    output_field=models.BooleanField(),
+                )
+            )
+            ranking.append("same_sector")
+        if not ranking:
+            return []
+        either = Q()
+        for name in ranking:
+            either |= Q(**{name: True})
+        return (
+            queryset.filter(either)
+            .order_by(
+                *[F(name).desc() for name in ranking],
+                F("published_date").desc(),
+                "-first_published_at",
+            )
+            .values_list("pk", flat=True)[:RELATED_POSTS]
+        )
+
+    def get_breadcrumbs(self, request=None):
+        """The pages from the site's home to this one (remembered: the template and the
+        JSON-LD both need them)."""
+        if getattr(self, "_breadcrumbs", None) is None:
+            site = Site.find_for_request(request) if request else self.get_site()
+            ancestors = self.get_ancestors()
+            if site:
+                ancestors = ancestors.filter(depth__gte=site.root_page.depth)
+            self._breadcrumbs = list(ancestors) + [self]
+        return self._breadcrumbs
+
+    def get_json_ld(self, request, site_settings=None, image=None):
+        """Structured data for search engines: the Article and where it sits in the site."""
+        firm = {"@type": "Organization", "name": site_settings.firm_name} if site_settings else None
+        url = self.get_full_url(request)
+        article = {
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": self.seo_title or self.title,
+            "description": self.search_description or self.summary,
+            "datePublished": self.published_date.isoformat(),
+            "mainEntityOfPage": url,
+            "url": url,
+            "about": {"@type": "Organization", "name": self.organisation},
+            "keywords": [breach_type.name for breach_type in self.breach_type_list],
+        }
+        if self.last_published_at:
+            article["dateModified"] = self.last_published_at.isoformat()
+        if firm:
+            article["author"] = firm
+            article["publisher"] = firm
+        if image:
+            article["image"] = [image["url"]]
+        breadcrumbs = {
+            "@context": "https://schema.org",
+            "@type": "BreadcrumbList",
+            "itemListElement": [
+                {
+                    "@type": "ListItem",
+                    "position": position,
+                    "name": "Home" if position == 1 else crumb.title,
+                    "item": crumb.get_full_url(request),
+                }
+                for position, crumb in enumerate(self.get_breadcrumbs(request), start=1)
+            ],
+        }
+        return [article, breadcrumbs]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["breach_types"] = self.breach_type_list
+        context["sources"] = list(self.sources.all())
+        context["related_posts"] = self.get_related_posts()
+        context["breadcrumbs"] = self.get_breadcrumbs(request)
+        context["callback_form"] = self.get_callback_form(request)
+        if self.hero_image_id:
+            context["hero_image"] = (
+                get_image_model()
+                .objects.prefetch_renditions()
+                .filter(pk=self.hero_image_id)
+                .first()
+            )
+        return context
+
+
+class CaseStudySource(Orderable):
+    """One source a case study's facts come from, shown to readers as a citation."""
+
+    page = ParentalKey(BreachCaseStudyPage, on_delete=models.CASCADE, related_name="sources")
+    title = models.CharField(
+        max_length=255, help_text="The article or report's title, as published."
+    )
+    publisher = models.CharField(
+        max_length=120, blank=True, help_text="Who published it, e.g. a newspaper or regulator."
+    )
+    url = models.URLField(blank=True, help_text="A link to the source, if it is online.")
+    date = models.DateField(null=True, blank=True, help_text="When it was published, if known.")
+
+    panels = [FieldPanel("title"), FieldPanel("publisher"), FieldPanel("url"), FieldPanel("date")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "source"
+
+    def __str__(self):
+        return self.title
+
+
+class RelatedCaseStudy(Orderable):
+    """A case study an editor has picked to show under another one."""
+
+    page = ParentalKey(BreachCaseStudyPage, on_delete=models.CASCADE, related_name="related_links")
+    related_page = models.ForeignKey(
+        BreachCaseStudyPage,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The case study to show. Drafts and private pages are skipped.",
+    )
+
+    panels = [PageChooserPanel("related_page", "breaches.BreachCaseStudyPage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "related case study"
+        verbose_name_plural = "related case studies"

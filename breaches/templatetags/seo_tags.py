@@ -1,0 +1,103 @@
+"""The SEO head every page carries: description, canonical URL, social cards and JSON-LD."""
+
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html, strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from wagtail.models import Site
+
+from home.models import SiteSettings
+
+register = template.Library()
+
+SOCIAL_IMAGE_SPEC = "fill-1200x630|format-jpeg"
+
+# The characters that could end a <script> element or start an HTML comment, as JSON escapes:
+# the same treatment Django's json_script filter gives, for a script of another type.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_ld_script(data):
+    """A `<script type="application/ld+json">` element whose content cannot break out of it."""
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(
+        _JSON_SCRIPT_ESCAPES
+    )
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+def _description(page, site_settings):
+    for attribute in ("search_description", "summary", "hero_text"):
+        value = getattr(page, attribute, "") if page else ""
+        if value:
+            return Truncator(value).chars(300)
+    intro = getattr(page, "intro", "") if page else ""
+    if intro:
+        text = strip_tags(str(intro)).strip()
+        if text:
+            return Truncator(" ".join(text.split())).chars(300)
+    firm = site_settings.firm_name if site_settings else ""
+    return f"{firm}: help and advice for people affected by data breaches.".lstrip(": ")
+
+
+def _absolute(request, url):
+    return request.build_absolute_uri(url) if request else url
+
+
+def legal_service(request, site_settings, page):
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LegalService",
+        "name": site_settings.firm_name,
+        "url": page.get_full_url(request) if page else _absolute(request, "/"),
+        "areaServed": {"@type": "Country", "name": "United Kingdom"},
+        "description": _description(page, site_settings),
+    }
+    if site_settings.freephone_tel:
+        data["telephone"] = site_settings.freephone_tel.removeprefix("tel:")
+    if site_settings.claims_email:
+        data["email"] = site_settings.claims_email
+    return data
+
+
+@register.simple_tag(takes_context=True)
+def seo_meta(context):
+    """Everything the head needs, worked out once: see templates/includes/seo_head.html."""
+    request = context.get("request")
+    page = context.get("page")
+    site_settings = SiteSettings.for_request(request) if request else None
+    title = ""
+    if page is not None:
+        title = getattr(page, "seo_title", "") or getattr(page, "title", "")
+    canonical = context.get("canonical_url") or (page.get_full_url(request) if page else "")
+
+    image = None
+    image_source = context.get("hero_image") or getattr(page, "hero_image", None)
+    if image_source is not None:
+        rendition = image_source.get_rendition(SOCIAL_IMAGE_SPEC)
+        image = {
+            "url": _absolute(request, rendition.url),
+            "width": rendition.width,
+            "height": rendition.height,
+            "alt": image_source.default_alt_text,
+        }
+
+    json_ld = []
+    if page is not None and hasattr(page, "get_json_ld"):
+        json_ld = page.get_json_ld(request, site_settings=site_settings, image=image)
+    elif page is not None and request is not None and site_settings and site_settings.firm_name:
+        site = Site.find_for_request(request)
+        if site and site.root_page_id == page.pk:
+            json_ld = [legal_service(request, site_settings, page)]
+
+    return {
+        "title": title,
+        "description": _description(page, site_settings),
+        "canonical": canonical,
+        "site_name": site_settings.firm_name if site_settings else "",
+        "og_type": "article" if hasattr(page, "get_json_ld") else "website",
+        "image": image,
+        "json_ld": mark_safe("".join(json_ld_script(item) for item in json_ld)),  # noqa: S308
+    }

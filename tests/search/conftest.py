@@ -1,0 +1,1 @@
+from tests.breaches.conftest import case_study_factory, index, small_image  # noqa: F401
