@@ -15,6 +15,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     path("cookies/", include("cookie_consent.urls")),
+    path("leads/", include("leads.urls")),
 ]
 
 if settings.DEBUG:
