@@ -1,6 +1,8 @@
 import pytest
 from wagtail.models import Page
 
+from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
+
 
 @pytest.fixture
 def humans_are_quick(settings):

@@ -80,12 +80,12 @@ class TestImmediateBackend:
         assert lead.notification_sent_at is None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 class TestDatabaseBackendAndWorker:
     """Production's arrangement: a task row in the database and `manage.py db_worker`."""
 
     @pytest.fixture(autouse=True)
-    def database_tasks(self, settings):
+    def database_tasks(self, migrated_db, settings):
         settings.TASKS = DATABASE_TASKS
 
     def test_lead_and_task_are_stored_together_and_the_worker_sends(
