@@ -247,3 +247,50 @@ class Lead(models.Model):
     def __str__(self):
         # Shown in admin breadcrumbs and logs: an id, never the person's details.
         return f"Lead #{self.pk}"
+
+    def tracking_items(self):
+        names = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"]
+        return [(name, getattr(self, name)) for name in names if getattr(self, name)]
+
+
+class LeadNote(models.Model):
+    """A dated remark by a member of staff about a lead: calls made, what was agreed."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(max_length=4000)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Note #{self.pk} on lead #{self.lead_id}"
+
+
+class DeskEvent(models.Model):
+    """An anonymous record of something done to many leads at once: an export, an erasure,
+    a purge, a subject access export. The audit log entry points here; neither holds the
+    person's details."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export"
+        ERASURE = "erasure", "Erasure on request"
+        PURGE = "purge", "Retention purge"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.row_count} leads)"

@@ -148,3 +148,16 @@ def schedule_notification(lead_id, run_after=None):
         job = job.using(run_after=run_after)
     result = job.enqueue(lead_id)
     return result.id
+
+
+@task()
+def purge_expired_leads():
+    """The retention purge as a background job; it books its own next run a day later."""
+    from leads.desk import purge
+
+    removed = purge()
+    logger.info("Retention purge removed %s leads", removed)
+    backend = purge_expired_leads.get_backend()
+    if backend.supports_defer and getattr(settings, "LEADS_PURGE_RESCHEDULE", True):
+        purge_expired_leads.using(run_after=timezone.now() + datetime.timedelta(days=1)).enqueue()
+    return removed
