@@ -16,6 +16,7 @@ urlpatterns = [
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     path(".well-known/security.txt", home_views.security_txt, name="security_txt"),
     path("cookies/", include("home.consent_urls")),
+    path("leads/", include("leads.urls")),
 ]
 
 if settings.DEBUG:

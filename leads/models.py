@@ -1,5 +1,11 @@
+import hashlib
+
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
@@ -61,6 +67,14 @@ class CallBackForm(RevisionMixin, index.Indexed, models.Model):
         help_text="The words of the link to the privacy policy page.",
     )
 
+    notify_to = models.TextField(
+        blank=True,
+        help_text=(
+            "Who is emailed when this form receives a request: one address per line. "
+            "Empty: the claims team address set for the whole site (LEADS_NOTIFY_TO)."
+        ),
+    )
+
     panels = [
         FieldPanel("name"),
         MultiFieldPanel(
@@ -81,6 +95,8 @@ class CallBackForm(RevisionMixin, index.Indexed, models.Model):
             ],
             heading="Privacy notice",
         ),
+        # Where personal data is sent is a data-protection decision, not an editorial one.
+        FieldPanel("notify_to", permission="superuser", heading="Notification recipients"),
     ]
 
     # Deleting a form deletes its revisions too.
@@ -94,3 +110,187 @@ class CallBackForm(RevisionMixin, index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        bad = []
+        for address in self.notify_recipients:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError({"notify_to": f"Not an email address: {', '.join(bad)}"})
+
+    @property
+    def notify_recipients(self):
+        """The addresses named on this form, in order, without blanks or repeats."""
+        seen = []
+        for line in self.notify_to.replace(",", "\n").splitlines():
+            address = line.strip()
+            if address and address not in seen:
+                seen.append(address)
+        return seen
+
+    @property
+    def privacy_notice_version(self):
+        """Identifies the privacy notice wording a reader was shown, as stored with their lead.
+
+        The revision id says which saved version it was; the hash proves the wording even if
+        revisions are pruned later.
+        """
+        text = "\x1f".join(
+            [self.privacy_notice, self.privacy_link_text, str(self.privacy_page_id or "")]
+        )
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        return f"r{self.latest_revision_id or 0}-{digest}"
+
+
+class CallbackTime(models.TextChoices):
+    MORNING = "morning", "Morning (9am to 12pm)"
+    AFTERNOON = "afternoon", "Afternoon (12pm to 5pm)"
+    EVENING = "evening", "Evening (5pm to 8pm)"
+    ANY = "any", "Any time"
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    NOT_QUALIFIED = "not_qualified", "Not qualified"
+    CLOSED = "closed", "Closed"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed, gave up"
+    SKIPPED = "skipped", "Not sent (suspected spam)"
+    NO_RECIPIENTS = "no_recipients", "Not sent (no recipients configured)"
+
+
+class Lead(models.Model):
+    """One reader's request for a call back: what they sent, where from, and how it was handled.
+
+    The reader's answers are never edited after capture; staff work the lead through status,
+    owner and notes. No raw IP address is stored, only a keyed hash of it.
+    """
+
+    # What the reader sent.
+    full_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447700900123.")
+    email = models.EmailField(max_length=254)
+    callback_time = models.CharField(max_length=20, choices=CallbackTime.choices)
+    privacy_acknowledged_at = models.DateTimeField()
+    privacy_notice_version = models.CharField(max_length=64, blank=True)
+
+    # Where it came from.
+    form = models.ForeignKey(
+        CallBackForm, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    source_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_page_title = models.CharField(max_length=255, blank=True)
+    source_page_url = models.CharField(max_length=500, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    gclid = models.CharField(max_length=200, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    ip_hmac = models.CharField(max_length=64, blank=True)
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    # How it is being handled.
+    status = models.CharField(
+        max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW, db_index=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The member of staff working this lead.",
+    )
+    is_spam = models.BooleanField(default=False, db_index=True)
+    spam_reasons = models.CharField(max_length=100, blank=True)
+
+    # Whether the claims team was told.
+    notification_status = models.CharField(
+        max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    notification_attempts = models.PositiveSmallIntegerField(default=0)
+    notification_last_error = models.CharField(max_length=300, blank=True)
+    notification_last_attempt_at = models.DateTimeField(null=True, blank=True)
+    notification_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    notification_sent_at = models.DateTimeField(null=True, blank=True)
+    notification_task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("export_lead", "Can export leads")]
+        indexes = [models.Index(fields=["email", "phone", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                condition=models.Q(submission_key__isnull=False),
+                name="leads_lead_unique_submission_key",
+            )
+        ]
+
+    def __str__(self):
+        # Shown in admin breadcrumbs and logs: an id, never the person's details.
+        return f"Lead #{self.pk}"
+
+    def tracking_items(self):
+        names = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"]
+        return [(name, getattr(self, name)) for name in names if getattr(self, name)]
+
+
+class LeadNote(models.Model):
+    """A dated remark by a member of staff about a lead: calls made, what was agreed."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(max_length=4000)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Note #{self.pk} on lead #{self.lead_id}"
+
+
+class DeskEvent(models.Model):
+    """An anonymous record of something done to many leads at once: an export, an erasure,
+    a purge, a subject access export. The audit log entry points here; neither holds the
+    person's details."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export"
+        ERASURE = "erasure", "Erasure on request"
+        PURGE = "purge", "Retention purge"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.row_count} leads)"

@@ -205,6 +205,16 @@ WAGTAIL_I18N_ENABLED = False
 # Leads
 LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO")
 LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", 730)
+# Call-back form defences (see leads/security.py): submissions per client per window
+# (seconds), the fastest a person fills the form, how long a rendered form stays valid,
+# and how long a repeat from the same email and phone counts as a duplicate.
+LEADS_RATE_LIMIT = (env_int("LEADS_RATE_LIMIT", 10), env_int("LEADS_RATE_WINDOW", 600))
+LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", 3)
+LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
+LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
+# X-Forwarded-For is trusted only for this many proxies in front of the app.
+LEADS_TRUSTED_PROXY_COUNT = env_int("LEADS_TRUSTED_PROXY_COUNT", 0)
 
 # Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.

@@ -1,0 +1,157 @@
+"""Turning a valid submission into a stored lead: spam signals, duplicates, one transaction.
+
+Named steps, in order: spam signals -> duplicate check -> save lead and enqueue its
+notification together -> tell the caller what happened. Nothing here sends mail.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from leads.forms import UTM_FIELDS
+from leads.models import CallBackForm, Lead, NotificationStatus
+from leads.security import duplicate_key
+from leads.tasks import schedule_notification
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CaptureResult:
+    lead: Lead
+    created: bool
+
+
+def spam_reasons(form, token):
+    reasons = []
+    if form.cleaned_data.get("website"):
+        reasons.append("honeypot")
+    min_seconds = getattr(settings, "LEADS_MIN_FILL_SECONDS", 3)
+    if min_seconds and token.age < min_seconds:
+        reasons.append("too_fast")
+    return reasons
+
+
+def tracking_values(form, request):
+    """UTM values and gclid as sent with the form, else from the page URL the form was on.
+
+    The page may come from a shared cache, so its script copies them from the address bar
+    into hidden fields; without script the browser's Referer still carries the query string.
+    """
+    values = {name: form.cleaned_data.get(name, "") for name in UTM_FIELDS}
+    if not any(values.values()):
+        referer = request.META.get("HTTP_REFERER", "")
+        if urlsplit(referer).netloc == request.get_host():
+            query = parse_qs(urlsplit(referer).query)
+            field = form.fields["utm_source"]
+            for name in UTM_FIELDS:
+                if query.get(name):
+                    values[name] = field.to_python(query[name][0])
+    return values
+
+
+def find_duplicate(email, phone, submission_key, *, genuine):
+    """The lead this submission repeats: the same submission key, or the same person lately.
+
+    A genuine request is never folded into one flagged as spam, so a person whose first
+    attempt looked suspicious still reaches the claims team when they try again.
+    """
+    if submission_key is not None:
+        existing = Lead.objects.filter(submission_key=submission_key).first()
+        if existing:
+            return existing
+    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+    since = timezone.now() - timedelta(seconds=window)
+    recent = Lead.objects.filter(email__iexact=email, phone=phone, created_at__gte=since)
+    if genuine:
+        recent = recent.filter(is_spam=False)
+    return recent.order_by("-created_at").first()
+
+
+def capture_lead(form, token, request, *, ip_digest, user_agent):
+    """Stores the lead (or finds the one this duplicates) and enqueues its notification."""
+    data = form.cleaned_data
+    email, phone = data["email"], data["phone"]
+    submission_key = data.get("submission_key")
+    reasons = spam_reasons(form, token)
+    genuine = not reasons
+
+    duplicate = find_duplicate(email, phone, submission_key, genuine=genuine)
+    if duplicate is not None:
+        logger.info("Duplicate call-back request folded into lead %s", duplicate.pk)
+        return CaptureResult(duplicate, created=False)
+
+    # Two genuine requests racing past the check above (a double click without script): the
+    # first to claim this key stores the lead, the second is told it was a duplicate.
+    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+    claim = duplicate_key(email, phone) if genuine else None
+    if claim and not cache.add(claim, 1, timeout=window):
+        existing = find_duplicate(email, phone, submission_key, genuine=True)
+        if existing is not None:
+            return CaptureResult(existing, created=False)
+        # The claim belongs to a request still in flight; that one will store the lead.
+        return CaptureResult(Lead(), created=False)
+
+    page = Page.objects.filter(pk=token.page_id).first() if token.page_id else None
+    snippet = CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
+    now = timezone.now()
+    lead = Lead(
+        full_name=data["full_name"],
+        phone=phone,
+        email=email,
+        callback_time=data["callback_time"],
+        privacy_acknowledged_at=now,
+        privacy_notice_version=token.notice_version,
+        form=snippet,
+        source_page=page,
+        source_page_title=(page.title if page else token.page_title)[:255],
+        source_page_url=((page.url or "") if page else token.page_url)[:500],
+        referrer=data.get("referrer") or request.META.get("HTTP_REFERER", "")[:500],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        ip_hmac=ip_digest,
+        submission_key=submission_key,
+        created_at=now,
+        is_spam=bool(reasons),
+        spam_reasons=",".join(reasons),
+        notification_status=(NotificationStatus.SKIPPED if reasons else NotificationStatus.PENDING),
+        **tracking_values(form, request),
+    )
+    try:
+        with transaction.atomic():
+            lead.save()
+            if not lead.is_spam:
+                # Same transaction: with the database task backend the job row commits or
+                # rolls back with the lead, so there is never a lead without its notice
+                # nor a notice without its lead.
+                task_id = schedule_notification(lead.pk)
+                Lead.objects.filter(pk=lead.pk).update(notification_task_id=str(task_id)[:64])
+    except IntegrityError:
+        # Another request with the same submission key won the race.
+        _release(claim)
+        existing = find_duplicate(email, phone, submission_key, genuine=genuine)
+        if existing is None:
+            raise
+        return CaptureResult(existing, created=False)
+    except BaseException:
+        # Let a retry through: this request stored nothing.
+        _release(claim)
+        raise
+    logger.info(
+        "Stored lead %s from page %s%s",
+        lead.pk,
+        token.page_id,
+        f" flagged as spam ({lead.spam_reasons})" if lead.is_spam else "",
+    )
+    return CaptureResult(lead, created=True)
+
+
+def _release(claim):
+    if claim:
+        cache.delete(claim)

@@ -1,0 +1,158 @@
+"""The call-back form's defences that work on a publicly cached page.
+
+A cached page cannot carry a per-visitor CSRF token, so the form carries a signed token that
+is the same for everyone who gets that copy of the page, and the submit view checks instead
+that the request comes from our own origin, is not too fast, and is within a rate limit.
+"""
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+TOKEN_SALT = "leads.callback.token"  # noqa: S105 - a signing salt, not a secret
+
+
+@dataclass(frozen=True)
+class FormToken:
+    """What the page told the form when it was rendered: trusted because it is signed."""
+
+    page_id: int | None
+    form_id: int | None
+    rendered_at: float
+    notice_version: str
+    page_title: str
+    page_url: str
+
+    @property
+    def age(self):
+        return time.time() - self.rendered_at
+
+
+class TokenExpired(Exception):
+    """The page was rendered too long ago; the reader should send the form again."""
+
+    def __init__(self, token):
+        super().__init__("expired")
+        self.token = token
+
+
+class TokenInvalid(Exception):
+    """The token is missing, malformed or not signed by us."""
+
+
+def make_token(page, form_snippet, rendered_at=None):
+    payload = {
+        "p": page.pk if page is not None else None,
+        "f": form_snippet.pk if form_snippet is not None else None,
+        "t": int(rendered_at if rendered_at is not None else time.time()),
+        "v": form_snippet.privacy_notice_version if form_snippet is not None else "",
+        # Kept so a lead still says where it came from if the page is deleted meanwhile.
+        "n": (page.title[:255] if page is not None else ""),
+        "u": (page.url[:500] if page is not None and page.url else ""),
+    }
+    return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
+
+
+def read_token(value):
+    if not value or len(value) > 2000:
+        raise TokenInvalid
+    max_age = getattr(settings, "LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
+    try:
+        data = signing.loads(value, salt=TOKEN_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        # Genuinely ours, just old: say which page it was so the form can be shown again.
+        raise TokenExpired(_parse(signing.loads(value, salt=TOKEN_SALT))) from None
+    except signing.BadSignature:
+        raise TokenInvalid from None
+    return _parse(data)
+
+
+def _parse(data):
+    if not isinstance(data, dict):
+        raise TokenInvalid
+    try:
+        return FormToken(
+            page_id=int(data["p"]) if data.get("p") is not None else None,
+            form_id=int(data["f"]) if data.get("f") is not None else None,
+            rendered_at=float(data["t"]),
+            notice_version=str(data.get("v", ""))[:64],
+            page_title=str(data.get("n", ""))[:255],
+            page_url=str(data.get("u", ""))[:500],
+        )
+    except (KeyError, TypeError, ValueError):
+        raise TokenInvalid from None
+
+
+def client_ip(request):
+    """The client's address, trusting X-Forwarded-For only as far as our own proxies."""
+    proxies = getattr(settings, "LEADS_TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def ip_hmac(request):
+    """A keyed hash of the client's IP: enough to count and group, useless to identify."""
+    ip = client_ip(request)
+    if not ip:
+        return ""
+    return salted_hmac("leads.ip", ip, algorithm="sha256").hexdigest()
+
+
+def cross_site_reason(request):
+    """Why this POST looks as if another site sent it, or None when it is our own page's."""
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
+    if fetch_site:
+        # Browsers that send it are authoritative; "none" is the reader's own action.
+        if fetch_site in ("same-origin", "none"):
+            return None
+        return "The form was sent from another website."
+    host = request.get_host()
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin and origin != "null":
+        if urlsplit(origin).netloc != host:
+            return "The form was sent from another website."
+        return None
+    referer = request.META.get("HTTP_REFERER")
+    if referer and urlsplit(referer).netloc != host:
+        return "The form was sent from another website."
+    # Neither header: some privacy tools strip both. The signed token and rate limit still apply.
+    return None
+
+
+def rate_limited(client_key):
+    """Counts this submission; True when the client has sent too many in the window."""
+    limit, window = getattr(settings, "LEADS_RATE_LIMIT", (10, 600))
+    if not client_key or not limit:
+        return False
+    key = f"leads:rate:{client_key}"
+    # add() then incr() is atomic on Redis and locmem; the window starts at the first hit.
+    if cache.add(key, 1, timeout=window):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=window)
+            count = 1
+    return count > limit
+
+
+def rate_limit_window():
+    return getattr(settings, "LEADS_RATE_LIMIT", (10, 600))[1]
+
+
+def duplicate_key(email, phone):
+    digest = salted_hmac("leads.duplicate", f"{email.lower()}|{phone}", algorithm="sha256")
+    return f"leads:dup:{digest.hexdigest()}"

@@ -1,0 +1,229 @@
+"""The call-back form's endpoint: one POST view that works with and without JavaScript.
+
+Steps: method and size -> same-origin -> rate limit -> signed token -> validation ->
+capture (spam signals, duplicates, one transaction) -> 303 back to the page, or JSON.
+
+Error responses (documented in docs/data-protection.md and the README of this app):
+405 wrong method, 413 body too large, 403 sent from another site, 429 too many requests,
+400 missing/forged token, 400 with the form re-rendered (input kept) on validation errors or an
+expired page. Script callers (``Accept: application/json``) get the same status codes as JSON.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from wagtail.models import Page
+
+from leads.capture import capture_lead
+from leads.forms import LeadForm
+from leads.models import CallBackForm
+from leads.security import (
+    TokenExpired,
+    TokenInvalid,
+    cross_site_reason,
+    ip_hmac,
+    make_token,
+    rate_limit_window,
+    rate_limited,
+    read_token,
+)
+
+logger = logging.getLogger(__name__)
+
+FORM_STATE_ATTR = "leads_form_state"
+
+
+def wants_json(request):
+    return "application/json" in request.META.get("HTTP_ACCEPT", "")
+
+
+def problem(request, status, heading, message, *, headers=None):
+    """A clear refusal: a short page for people, a small JSON body for the script."""
+    if wants_json(request):
+        response = JsonResponse({"ok": False, "message": message}, status=status)
+    else:
+        response = TemplateResponse(
+            request,
+            "leads/problem.html",
+            {"heading": heading, "message": message},
+            status=status,
+        )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    add_never_cache_headers(response)
+    return response
+
+
+@csrf_exempt  # no CSRF cookie on cached pages; see leads.security for what protects this view
+@never_cache
+def submit(request):
+    if request.method != "POST":
+        return problem(
+            request,
+            405,
+            "This address only accepts the call-back form",
+            "Please use the call-back form on one of our pages.",
+            headers={"Allow": "POST"},
+        )
+    max_bytes = getattr(settings, "LEADS_MAX_BODY_BYTES", 16_384)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_bytes:
+        return _too_large(request)
+
+    reason = cross_site_reason(request)
+    if reason:
+        logger.warning("Call-back form refused: cross-site request")
+        return problem(request, 403, "We could not accept this form", reason)
+
+    client_key = ip_hmac(request)
+    if rate_limited(client_key):
+        minutes = max(1, rate_limit_window() // 60)
+        return _rate_limited(request, minutes)
+
+    try:
+        data = request.POST
+    except RequestDataTooBig:
+        return _too_large(request)
+
+    try:
+        token = read_token(data.get("token", ""))
+        expired = False
+    except TokenExpired as exc:
+        token, expired = exc.token, True
+    except TokenInvalid:
+        logger.warning("Call-back form refused: missing or invalid token")
+        return problem(
+            request,
+            400,
+            "We could not accept this form",
+            "The form was incomplete or had been changed. Please go back, reload the page "
+            "and send the form again.",
+        )
+
+    form = LeadForm(data)
+    if expired:
+        # The page was open for days: keep what the reader typed and ask them to send again.
+        form.is_valid()
+        form.add_error(
+            None, "This page was open for a long time. Please check your details and send again."
+        )
+        return _form_errors(
+            request, form, page_id=token.page_id, form_id=token.form_id, refresh_token=True
+        )
+
+    if not form.is_valid():
+        return _form_errors(
+            request,
+            form,
+            page_id=token.page_id,
+            form_id=token.form_id,
+            rendered_at=token.rendered_at,
+        )
+
+    result = capture_lead(
+        form,
+        token,
+        request,
+        ip_digest=client_key,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    snippet = (result.lead.form if result.lead.form_id else None) or (
+        CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
+    )
+    message = (snippet or CallBackForm()).success_message
+    if wants_json(request):
+        return JsonResponse({"ok": True, "message": message})
+    return HttpResponseRedirect(_success_url(request, token), status=303)
+
+
+def _success_url(request, token):
+    page = Page.objects.live().filter(pk=token.page_id).first() if token.page_id else None
+    url = page.get_url(request) if page is not None else None
+    if not url:
+        url = reverse("leads:sent")
+    return f"{url}?callback=sent#callback"
+
+
+def _too_large(request):
+    return problem(
+        request,
+        413,
+        "The form was too large",
+        "What was sent is far larger than a call-back request. Please send the form again.",
+    )
+
+
+def _rate_limited(request, minutes):
+    return problem(
+        request,
+        429,
+        "Too many requests",
+        f"We have received several requests from your connection in a short time. "
+        f"Please wait {minutes} minutes and try again, or call us instead.",
+        headers={"Retry-After": str(minutes * 60)},
+    )
+
+
+def _form_errors(request, form, *, page_id, form_id, rendered_at=None, refresh_token=False):
+    """The reader's answers back with what to fix: JSON for the script, else the page itself."""
+    if wants_json(request):
+        errors = {
+            field: [str(message) for message in messages]
+            for field, messages in form.errors.items()
+            if field in form.visible_fields_order or field == "__all__"
+        }
+        body = {"ok": False, "errors": errors}
+        if refresh_token:
+            # Expired: hand the script a fresh token so the next attempt can go through.
+            page = Page.objects.filter(pk=page_id).first() if page_id else None
+            snippet = CallBackForm.objects.filter(pk=form_id).first() if form_id else None
+            body["token"] = make_token(page, snippet, rendered_at=time.time() - 3600)
+        response = JsonResponse(body, status=400)
+        add_never_cache_headers(response)
+        return response
+
+    snippet = CallBackForm.objects.filter(pk=form_id).first() if form_id else None
+    setattr(
+        request,
+        FORM_STATE_ATTR,
+        # Keep the original render time so a correction is not mistaken for a bot's speed.
+        {"form": form, "rendered_at": rendered_at or (time.time() - 3600)},
+    )
+    page = Page.objects.live().filter(pk=page_id).first() if page_id else None
+    response = None
+    if page is not None:
+        page = page.specific
+        try:
+            response = TemplateResponse(
+                request, page.get_template(request), page.get_context(request), status=400
+            )
+            response.render()
+        except Exception:
+            # The page could not be drawn for a POST: fall back to the form on its own.
+            logger.exception("Could not re-render page %s with call-back errors", page.pk)
+            response = None
+    if response is None:
+        response = TemplateResponse(
+            request,
+            "leads/callback_page.html",
+            {"callback_form": snippet or CallBackForm(), "source_page": page},
+            status=400,
+        )
+    add_never_cache_headers(response)
+    return response
+
+
+def sent(request):
+    """Where a reader lands after sending the form from a page that no longer exists."""
+    return TemplateResponse(request, "leads/sent.html", {"callback_form": CallBackForm()})
