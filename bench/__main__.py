@@ -396,6 +396,8 @@ def main():
     env = bench_env()
     ensure_wrk()
     ensure_database(env["DATABASE_URL"])
+    name = urllib.parse.urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+    log(f"database: {name} (set BENCH_DATABASE_URL or DATABASE_URL to change)")
     log("migrating")
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
     corpus = {}
