@@ -6,7 +6,7 @@
 3. Serves the site with production settings under gunicorn (2 workers, loopback, a free port)
    and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
 4. Loads each with `wrk` for a bounded time, uncached (X-Bench-Bypass) and from the page
-   cache, with the ceiling loaded between rows; then the form POST and export steps
+   cache, alternating with the ceiling in short slices; then the form POST and export steps
    (bench/formpost.py) when their features exist.
 5. Prints a table and writes bench/RESULTS.md.
 
@@ -196,13 +196,14 @@ def fetch(url, headers=None):
         return error.code, dict(error.headers), error.read()
 
 
-def load(url, args, headers=()):
+def load(url, args, headers=(), seconds=None):
     """One bounded wrk run; returns requests/s, latency percentiles (ms) and error counts."""
+    seconds = seconds or args.duration
     command = [
         "wrk",
         f"-t{args.threads}",
         f"-c{args.connections}",
-        f"-d{args.duration}s",
+        f"-d{seconds}s",
         "--timeout",
         "10s",
         "-s",
@@ -211,22 +212,53 @@ def load(url, args, headers=()):
     for header in headers:
         command += ["-H", header]
     output = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=args.duration + 60
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60
     ).stdout
     line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise SystemExit(f"bench: wrk printed no summary for {url}:\n{output}")
     data = json.loads(line[len("BENCH ") :])
-    seconds = data["duration_us"] / 1e6
+    took = data["duration_us"] / 1e6
     errors = data["connect"] + data["read"] + data["write"] + data["timeout"] + data["status"]
     return {
-        "rps": data["requests"] / seconds if seconds else 0.0,
+        "rps": data["requests"] / took if took else 0.0,
         "requests": data["requests"],
+        "seconds": took,
         "p50": data["p50"] / 1000,
         "p95": data["p95"] / 1000,
         "p99": data["p99"] / 1000,
         "errors": errors,
         "non_2xx": data["status"],
+    }
+
+
+def load_against_ceiling(url, ceiling_url, args, headers=()):
+    """The page and the ceiling in alternating slices, so both see the same machine load.
+
+    The machine is shared: a 10 s run of each, one after the other, can differ by half just
+    from what else ran meanwhile. Alternating short slices (ceiling, page, ceiling, page...)
+    spreads that over both. Requests/s: all requests over all slices' time. Latency: the
+    median slice's p50 and the worst slice's p95/p99 (slices cannot be merged exactly).
+    """
+    slice_seconds = max(1, args.duration // args.slices)
+    pages, ceilings = [], []
+    for _ in range(args.slices):
+        ceilings.append(load(ceiling_url, args, seconds=slice_seconds))
+        pages.append(load(url, args, headers, seconds=slice_seconds))
+
+    def rate(results):
+        took = sum(result["seconds"] for result in results)
+        return sum(result["requests"] for result in results) / took if took else 0.0
+
+    p50s = sorted(result["p50"] for result in pages)
+    return {
+        "rps": rate(pages),
+        "ceiling": rate(ceilings),
+        "p50": p50s[len(p50s) // 2],
+        "p95": max(result["p95"] for result in pages),
+        "p99": max(result["p99"] for result in pages),
+        "errors": sum(result["errors"] for result in pages),
+        "non_2xx": sum(result["non_2xx"] for result in pages),
     }
 
 
@@ -309,11 +341,12 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         f"PostgreSQL {info['postgresql']}, Redis {info['redis']}, gunicorn {info['gunicorn']}, "
         f"{info['wrk']}",
         f"- Load: wrk, {args.threads} threads, {args.connections} connections, "
-        f"{args.duration} s per row; gunicorn {GUNICORN_WORKERS} sync workers on loopback, "
-        "production settings, page cache in Redis",
-        f"- Ceiling (trivial view): loaded before every row and at the end, {len(ceilings)} "
-        f"times: {ceiling_range} req/s (mean {ceiling_rps:.0f}); each row's ratio is to the "
-        "mean of the ceilings either side of it",
+        f"{args.duration} s of page load per row; gunicorn {GUNICORN_WORKERS} sync workers "
+        "on loopback, production settings, page cache in Redis",
+        f"- Ceiling (trivial view): {ceiling_range} req/s across rows (mean {ceiling_rps:.0f}). "
+        f"Each row alternates {args.slices} slices of the ceiling and of the page "
+        f"({max(1, args.duration // args.slices)} s each) and is compared with the ceiling "
+        "measured in its own slices; p50 is the median slice's, p95/p99 the worst slice's",
         f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
         + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
         "",
@@ -353,6 +386,9 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
+    )
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the corpus as it is")
     args = parser.parse_args()
     started = time.monotonic()
@@ -360,6 +396,8 @@ def main():
     env = bench_env()
     ensure_wrk()
     ensure_database(env["DATABASE_URL"])
+    name = urllib.parse.urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+    log(f"database: {name} (set BENCH_DATABASE_URL or DATABASE_URL to change)")
     log("migrating")
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
     corpus = {}
@@ -386,11 +424,6 @@ def main():
         gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
         gunicorn(env, "cms.settings.production", "site") as (site_url, _),
     ):
-        # The ceiling is loaded before every row and once more at the end; each row is
-        # compared with the mean of the ceilings either side of it, so the ratio reflects the
-        # machine's load at that moment, not at the start of the run.
-        log("loading the ceiling")
-        ceilings.append(load(ceiling_url + "/", args)["rps"])
         for page, variant in jobs:
             url = site_url + page["path"]
             if variant == "uncached":
@@ -402,10 +435,11 @@ def main():
                 headers_sent = {}
                 _, headers, _ = fetch(url)
                 queries = page.get("cached_queries", "")
-            log(f"loading {page['name']} {variant} ({headers.get('X-Cache')})")
-            result = load(url, args, [f"{k}: {v}" for k, v in headers_sent.items()])
-            before = ceilings[-1]
-            ceilings.append(load(ceiling_url + "/", args)["rps"])
+            log(f"loading {page['name']} {variant} ({headers.get('X-Cache')}) and the ceiling")
+            result = load_against_ceiling(
+                url, ceiling_url + "/", args, [f"{k}: {v}" for k, v in headers_sent.items()]
+            )
+            ceilings.append(result["ceiling"])
             rows.append(
                 {
                     **result,
@@ -413,7 +447,6 @@ def main():
                     "variant": variant,
                     "state": headers.get("X-Cache", ""),
                     "queries": queries,
-                    "ceiling": (before + ceilings[-1]) / 2,
                 }
             )
         host, port = site_url.removeprefix("http://").split(":")

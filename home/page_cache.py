@@ -37,6 +37,7 @@ Hooking in (other apps)
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -44,7 +45,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -488,14 +489,15 @@ def _request_key(request):
             tracked = True
             continue
         params.extend((name, value) for value in values)
-    query = "&".join(f"{name}={value}" for name, value in sorted(params))
+    # Encoded, so '?a=1%26b%3D2' and '?a=1&b=2' can never share an entry.
+    query = urlencode(sorted(params))
     if len(params) > _setting("PAGE_CACHE_MAX_QUERY_PARAMS") or len(query) > _setting(
         "PAGE_CACHE_MAX_QUERY_LENGTH"
     ):
         return None, "query"
     request._page_cache_tracked = tracked
 
-    raw = "\n".join((request.scheme, request.get_host(), path, query, *vary_parts))
+    raw = json.dumps([request.scheme, request.get_host(), path, query, vary_parts])
     return _ENTRY_PREFIX + _digest(raw), _path_key(path)
 
 

@@ -124,6 +124,11 @@ class TestHitAndMiss:
         assert get(client, "/about/?a=1&b=2")[1] == "HIT"
         assert get(client, "/about/?a=2&b=2")[1] == "MISS"
 
+    def test_an_encoded_ampersand_is_not_mistaken_for_two_parameters(self, client, demo_site):
+        assert get(client, "/about/?a=1%26b%3D2")[1] == "MISS"
+        assert get(client, "/about/?a=1&b=2")[1] == "MISS"
+        assert get(client, "/about/?a=1%26b%3D2")[1] == "HIT"
+
     def test_cache_busting_query_strings_are_served_but_not_stored(self, client, demo_site):
         busting = "/about/?a=1&b=2&c=3&d=4&e=5"
         assert get(client, busting)[1] == "BYPASS"
