@@ -144,7 +144,7 @@ class TestSignInLockout:
         assert response.status_code == 429
         html = response.content.decode()
         assert "Sign-in temporarily locked" in html
-        assert "too many unsuccessful attempts" in html
+        assert "too many unsuccessful attempts to sign in" in html
         assert "wait 15 minutes" in html
 
     def test_correct_password_is_refused_while_locked(self, client, editor):
