@@ -263,6 +263,26 @@ class TestUploads:
         )
         assert not get_image_model().objects.exists()
 
+    @pytest.mark.parametrize(
+        ("name", "content", "error"),
+        [
+            ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "Not a supported"),
+            ("huge.png", None, "This file is too big"),
+        ],
+    )
+    def test_drag_and_drop_uploader_refuses_too(self, admin_client, settings, name, content, error):
+        """The editor's usual way in: the multiple uploader, answered in JSON."""
+        if content is None:  # a real PNG, padded past the limit
+            content = _png_bytes() + b"\0" * settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+        response = admin_client.post(
+            "/admin/images/multiple/add/",
+            {"files[]": SimpleUploadedFile(name, content, "image/svg+xml")},
+        )
+        assert response.status_code == 200
+        assert response.json()["success"] is False
+        assert error in response.json()["error_message"]
+        assert not get_image_model().objects.exists()
+
     def test_oversized_document_is_refused(self, admin_client, settings):
         big = b"%PDF-1.4\n" + b"0" * settings.WAGTAILDOCS_MAX_UPLOAD_SIZE
         response = self._add_document(admin_client, "big.pdf", big, "application/pdf")
