@@ -248,6 +248,9 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # One line per background task is noise; failures are still logged as errors.
         "django_tasks": {"level": "WARNING"},
+        # django-axes announces itself and every successful sign-in at INFO; failures and
+        # lockouts (redacted) are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
 

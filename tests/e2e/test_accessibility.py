@@ -1,4 +1,5 @@
-"""Every public page passes axe-core (in Debian's Chromium) and the Nu HTML Checker.
+"""Every public page passes axe-core (in Debian's Chromium) and the Nu HTML Checker, and
+the browser reports no Content-Security-Policy violation on it.
 
 To check another page, add a `Target` to TARGETS: a path, the status it answers with, and
 optionally `prepare`, a function given the Playwright page after it has loaded, to put it
@@ -94,6 +95,14 @@ def visit(page, live_server, demo_site):
         "response",
         lambda r: documents.append(r) if r.request.resource_type == "document" else None,
     )
+    # The strict public policy is part of what is checked: anything it blocks is a defect.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda msg: (
+            page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
 
     def go(target):
         response = page.goto(f"{live_server.url}{target.path}")
@@ -117,6 +126,8 @@ def test_page_is_accessible_and_valid(page, visit, target, artifacts_dir):
     violations = axe_violations(page)
     if violations:
         problems += ["axe-core violations:", *(f"  {line}" for line in violations)]
+    if page.csp_violations:
+        problems += ["Content-Security-Policy violations:", *page.csp_violations]
     errors = nu_errors(html)
     if errors:
         problems += ["Nu HTML Checker errors:", *(f"  {line}" for line in errors)]
