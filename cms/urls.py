@@ -14,7 +14,8 @@ urlpatterns = [
     path("search/", search_views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
-    path("cookies/", include("cookie_consent.urls")),
+    path(".well-known/security.txt", home_views.security_txt, name="security_txt"),
+    path("cookies/", include("home.consent_urls")),
 ]
 
 if settings.DEBUG:

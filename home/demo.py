@@ -16,6 +16,7 @@ ORDER = 20
 
 FIRM_NAME = "Northgate Data Claims"
 FREEPHONE = "0808 157 0192"
+DEMO_ANALYTICS_SCRIPT = "/static/home/js/demo-analytics.js"
 
 PRIVACY_BODY = [
     ("heading", {"text": "Who we are", "level": "h2"}),
@@ -167,6 +168,9 @@ def load(stdout):
     site_settings.claims_email = "claims@northgate-data-claims.example"
     site_settings.privacy_policy_page = privacy
     site_settings.cookie_policy_page = cookie_policy
+    # The analytics demo: a local script that only runs after a visitor accepts analytics.
+    if not site_settings.analytics_script_url:
+        site_settings.analytics_script_url = DEMO_ANALYTICS_SCRIPT
     # The leads app loads its demo first; refer to it by name, not by import.
     callback_form_model = apps.get_model("leads", "CallBackForm")
     default_form = callback_form_model.objects.order_by("pk").first()

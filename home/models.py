@@ -1,4 +1,7 @@
+import uuid
+
 import phonenumbers
+from django.core.exceptions import ValidationError
 from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -137,6 +140,18 @@ class StandardPage(Page):
         verbose_name = "standard page"
 
 
+def validate_script_url(value):
+    """A script must come from this site (a path) or over https; never javascript: or http:."""
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    if value.startswith("https://") and len(value) > len("https://"):
+        return
+    raise ValidationError(
+        "Enter a path on this site starting with / (e.g. /static/js/analytics.js) "
+        "or an address starting with https://."
+    )
+
+
 @register_setting(icon="cog")
 class SiteSettings(BaseSiteSetting):
     """Facts about the firm shown across the site, and the site-wide defaults editors choose."""
@@ -174,6 +189,24 @@ class SiteSettings(BaseSiteSetting):
         related_name="+",
         help_text="Shown on every page that does not choose its own call-back form.",
     )
+    analytics_script_url = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_script_url],
+        help_text=(
+            "The analytics script to load, as a path on this site (/static/...) or an https:// "
+            "address. It runs only for visitors who accept analytics cookies."
+        ),
+    )
+    marketing_script_url = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_script_url],
+        help_text=(
+            "The marketing or advertising script to load, as a path on this site or an "
+            "https:// address. It runs only for visitors who accept marketing cookies."
+        ),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -185,6 +218,10 @@ class SiteSettings(BaseSiteSetting):
             heading="Legal pages",
         ),
         FieldPanel("default_callback_form"),
+        MultiFieldPanel(
+            [FieldPanel("analytics_script_url"), FieldPanel("marketing_script_url")],
+            heading="Scripts that need cookie consent",
+        ),
     ]
 
     # One query per request for the settings and the pages they link to.
@@ -208,3 +245,76 @@ class SiteSettings(BaseSiteSetting):
         if not phonenumbers.is_valid_number(number):
             return ""
         return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class CookieDetail(models.Model):
+    """How long a cookie lasts, which django-cookie-consent's own Cookie model does not record.
+
+    Shown on the /cookies/ page and part of the group's consent version, so changing it asks
+    visitors again.
+    """
+
+    cookie = models.OneToOneField(
+        "cookie_consent.Cookie",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="detail",
+    )
+    duration = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="How long the cookie lasts, in plain words, e.g. '1 year' or 'Until you close "
+        "your browser'.",
+    )
+
+    class Meta:
+        verbose_name = "cookie detail"
+
+    def __str__(self):
+        return f"{self.cookie_id}: {self.duration}"
+
+
+class ConsentVersion(models.Model):
+    """The exact cookie list a consent version stood for, so a logged consent can be explained.
+
+    A group's version is a fingerprint of its cookies; this keeps the list behind each one.
+    """
+
+    varname = models.CharField(max_length=32, help_text="The cookie group's variable name.")
+    version = models.CharField(max_length=32, help_text="Fingerprint of the group's cookie list.")
+    cookies = models.JSONField(
+        default=list, help_text="The cookies (name, purpose, duration) in this version."
+    )
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "consent version"
+        constraints = [
+            models.UniqueConstraint(fields=["varname", "version"], name="unique_consent_version")
+        ]
+
+    def __str__(self):
+        return f"{self.varname} {self.version}"
+
+
+class ConsentRecord(models.Model):
+    """One cookie decision by one browser: what it accepted and declined, in which versions, when.
+
+    The consent id is a random value kept in the visitor's consent cookie; nothing here
+    identifies a person (no IP address, user agent or account). Pruned by
+    `manage.py prune_consent_log` after COOKIE_CONSENT_LOG_RETENTION_DAYS.
+    """
+
+    consent_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    accepted = models.JSONField(
+        default=dict, help_text="Groups accepted, each with the version accepted."
+    )
+    declined = models.JSONField(default=list, help_text="Groups declined.")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "consent record"
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.consent_id} at {self.created:%Y-%m-%d %H:%M}"

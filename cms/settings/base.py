@@ -1,6 +1,7 @@
 """Settings shared by every environment. Nothing secret or deployment-specific lives here:
 those values come from the environment (see README "Deploying")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "cookie_consent",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a hit skips everything below; a miss sees the final response, security headers
+    # and cookies included, before deciding to store it.
+    "home.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,7 +65,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "home.security.PathPolicyCSPMiddleware",
+    "home.security.PermissionsPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so it sees the lockout raised by the authentication backend.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -122,6 +132,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes first: it refuses a locked-out account or client before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
@@ -178,17 +194,40 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Documents are always downloaded, never shown in the browser from our origin, so an
+# uploaded HTML, SVG or script file cannot run as our site; Wagtail's serve view also sends
+# `Content-Security-Policy: default-src 'none'` on them. PDFs included: browsers' PDF viewers
+# run scripts embedded in the file.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAIL_I18N_ENABLED = False
 
 # Leads
 LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO")
 LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", 730)
 
+# Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
+# in the default cache, shared between processes when REDIS_URL is set.
+COOKIE_CONSENT_CACHE_BACKEND = "default"
+COOKIE_CONSENT_MAX_AGE = 60 * 60 * 24 * 365
+# home.ConsentRecord keeps the record (consent id, versions); the library's log lacks an id.
+COOKIE_CONSENT_LOG_ENABLED = False
+# Long enough to show what a visitor agreed to for as long as the consent cookie lasts.
+COOKIE_CONSENT_LOG_RETENTION_DAYS = env_int("COOKIE_CONSENT_LOG_RETENTION_DAYS", 400)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler gets the personal-data filter: logs travel further than the database.
+    "filters": {"no_personal_data": {"()": "home.log_filters.PersonalDataFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logging would echo URLs and bodies; keep it to warnings.
@@ -198,3 +237,77 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# Security headers. Production adds HSTS, secure cookies and the HTTPS redirect.
+# The public policy names no nonce, so a cached page and its header stay valid together
+# (see home.security.PathPolicyCSPMiddleware); public templates carry no inline script or
+# style. A consented cookie group that loads a third party adds its origin here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The Wagtail admin (8.0) writes inline <script> blocks without nonces and its bundled
+# JavaScript inserts inline scripts and styles at run time, measured in
+# tests/e2e/test_admin_csp.py. A nonce in the policy would make browsers ignore
+# 'unsafe-inline' and break the editor, so the admin policy allows inline code and names no
+# nonce; it still admits no other origin, no plugins, no <base> or form hijack, and only
+# its own preview panel may frame it. The admin is never cached, and staff must sign in.
+CSP_ADMIN_URL_PREFIXES = ("/admin/",)
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "interest-cohort",
+    )
+}
+
+# Sign-in guessing: five failures lock the account name, and separately the client address,
+# for 15 minutes; each attempt while locked restarts the wait. Failures are counted in the
+# database (every process agrees, with or without Redis) and expire with the cool-off; no
+# log of successful sign-ins is kept. `manage.py axes_reset` lifts a lockout.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "home.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "home.security.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+# /.well-known/security.txt: where to report a vulnerability (mailto: or https: URIs).
+SECURITY_CONTACT = env_list("SECURITY_CONTACT")
+SECURITY_TXT_VALID_DAYS = 180
+
+# Number of reverse proxies in front of the app that append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

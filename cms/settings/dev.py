@@ -15,3 +15,4 @@ STORAGES = {
 # runserver has no worker beside it: run jobs in the request in development.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WHITENOISE_USE_FINDERS = True
+PAGE_CACHE_EXPLAIN = True

@@ -26,3 +26,4 @@ STORAGES = {
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
 WHITENOISE_USE_FINDERS = True
+PAGE_CACHE_EXPLAIN = True

@@ -1,0 +1,428 @@
+"""`make bench`: how fast the site is, as a ratio to a trivial Django view, in one run.
+
+1. Creates and migrates the bench database (PostgreSQL; DATABASE_URL overrides
+   postgres://postgres@127.0.0.1:5432/cms_bench) and builds the corpus (bench/corpus.py).
+2. Collects static files and counts each page's queries in-process (bench/pages.py).
+3. Serves the site with production settings under gunicorn (2 workers, loopback, a free port)
+   and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
+4. Loads each with `wrk` for a bounded time, uncached (X-Bench-Bypass) and from the page
+   cache, plus the ceiling before and after; then the form POST and export steps
+   (bench/formpost.py) when their features exist.
+5. Prints a table and writes bench/RESULTS.md.
+
+Options: --duration SECONDS (per load, default 10), --connections, --threads, --skip-corpus.
+The machine is shared, so absolute figures are noisy; the ratios are what to compare.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench import formpost
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cms_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
+CACHE_PREFIX = "bench"
+GUNICORN_WORKERS = 2
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def bench_env():
+    """The environment every bench process runs in: production settings, throwaway secret."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY="bench-throwaway-" + secrets.token_hex(24),
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL,
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        CACHE_KEY_PREFIX=CACHE_PREFIX,
+        PAGE_CACHE_BENCH_BYPASS="true",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def run(args, env, capture=False, timeout=1800):
+    result = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=capture, text=True, timeout=timeout
+    )
+    if result.returncode:
+        if capture:
+            sys.stderr.write(result.stderr)
+        raise SystemExit(f"bench: failed: {' '.join(map(str, args))}")
+    return result.stdout if capture else None
+
+
+# --------------------------------------------------------------------------------------------
+# Prerequisites
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing; installing the Debian package")
+        quiet = {"stdout": subprocess.DEVNULL}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            **quiet,
+        )
+    if not shutil.which("wrk"):
+        raise SystemExit("bench: wrk is needed: `sudo apt-get install wrk` (Debian/Ubuntu).")
+
+
+def ensure_database(url):
+    import psycopg
+    from psycopg import sql
+
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        raise SystemExit(
+            "bench: the benchmark runs on PostgreSQL; DATABASE_URL must be postgres://"
+        )
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            log(f"creating database {name}")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def flush_page_cache(redis_url):
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    deleted = 0
+    for key in connection.scan_iter(f"{CACHE_PREFIX}:*", count=1000):
+        deleted += connection.delete(key)
+    return deleted
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Servers and load
+
+
+@contextlib.contextmanager
+def gunicorn(env, settings_module, label):
+    """One gunicorn, the same flags for the site and the ceiling; yields its base URL."""
+    port = free_port()
+    server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "django.core.wsgi:get_wsgi_application()",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=5).read()  # noqa: S310 - loopback
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"bench: gunicorn for the {label} did not start") from None
+                time.sleep(0.3)
+        log(f"{label} on {base} (pid {process.pid})")
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def fetch(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def load(url, args, headers=()):
+    """One bounded wrk run; returns requests/s, latency percentiles (ms) and error counts."""
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "wrk_report.lua"),
+    ]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=args.duration + 60
+    ).stdout
+    line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"bench: wrk printed no summary for {url}:\n{output}")
+    data = json.loads(line[len("BENCH ") :])
+    seconds = data["duration_us"] / 1e6
+    errors = data["connect"] + data["read"] + data["write"] + data["timeout"] + data["status"]
+    return {
+        "rps": data["requests"] / seconds if seconds else 0.0,
+        "requests": data["requests"],
+        "p50": data["p50"] / 1000,
+        "p95": data["p95"] / 1000,
+        "p99": data["p99"] / 1000,
+        "errors": errors,
+        "non_2xx": data["status"],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def machine_and_versions(env):
+    import django
+    import gunicorn as gunicorn_package
+    import wagtail
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    postgres = "unknown"
+    with contextlib.suppress(Exception):
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            postgres = connection.execute("SHOW server_version").fetchone()[0]
+    redis_version = "unknown"
+    with contextlib.suppress(Exception):
+        import redis
+
+        redis_version = redis.Redis.from_url(env["REDIS_URL"]).info()["redis_version"]
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "wagtail": wagtail.__version__,
+        "postgresql": postgres,
+        "redis": redis_version,
+        "gunicorn": gunicorn_package.__version__,
+        "wrk": wrk_version.split(" [")[0].strip() or "unknown",
+    }
+
+
+def table(rows, ceiling_rps):
+    header = (
+        "| page | variant | X-Cache | req/s | % of ceiling | p50 ms | p95 ms | p99 ms "
+        "| errors | queries |"
+    )
+    lines = [header, "|" + "---|" * 10]
+    for row in rows:
+        ratio = 100 * row["rps"] / ceiling_rps if ceiling_rps else 0
+        lines.append(
+            f"| {row['name']} | {row['variant']} | {row.get('state', '')} | {row['rps']:.0f} "
+            f"| {ratio:.1f}% | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} "
+            f"| {row['errors']} | {row.get('queries', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def write_results(info, args, corpus, rows, ceilings, extra):
+    ceiling_rps = sum(ceilings) / len(ceilings)
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench`); commit the latest. Each page's requests/s",
+        "is a ratio to a trivial Django view (bench/ceiling.py) served by the same gunicorn",
+        "settings in the same run, so a busy machine moves both; absolute figures are noisy.",
+        "",
+        f"- Date: {info['date']}",
+        f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']} memory, {info['os']}",
+        f"- Versions: Python {info['python']}, Django {info['django']}, Wagtail {info['wagtail']}, "
+        f"PostgreSQL {info['postgresql']}, Redis {info['redis']}, gunicorn {info['gunicorn']}, "
+        f"{info['wrk']}",
+        f"- Load: wrk, {args.threads} threads, {args.connections} connections, "
+        f"{args.duration} s per row; gunicorn {GUNICORN_WORKERS} sync workers on loopback, "
+        "production settings, page cache in Redis",
+        f"- Ceiling (trivial view): {' and '.join(f'{c:.0f}' for c in ceilings)} req/s "
+        f"(before and after the pages; mean {ceiling_rps:.0f})",
+        f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
+        + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
+        "",
+        "Variants: *uncached* sends `X-Bench-Bypass: 1` (honoured only when the server runs",
+        "with PAGE_CACHE_BENCH_BYPASS=true, as here), so every request renders the page;",
+        "*cached* is an anonymous reader served from the page cache. Queries: per request,",
+        "counted in-process with CaptureQueriesContext (steady state, second request).",
+        "",
+        table(rows, ceiling_rps),
+        "",
+        "## Form POST and CSV export",
+        "",
+    ]
+    for label, result in extra.items():
+        lines.append(f"- {label}: " + ", ".join(f"{k}: {v}" for k, v in result.items()))
+    lines += [
+        "",
+        "## Targets (issue 8)",
+        "",
+        "- Case study page uncached: >= 10% of the ceiling (aim 15%), constant small query count.",
+        "- Any public page from the page cache: >= 70% of the ceiling.",
+        "- Form POST: 5,000 submissions / 50 concurrent -> exactly 5,000 leads, 0 errors, "
+        "p99 < 500 ms, one notification task per lead.",
+        "- CSV export of 100,000 leads: >= 50,000 rows/s, worker growth < 50 MB, ratio to "
+        "PostgreSQL COPY.",
+        "- Search: p95 < 100 ms.",
+        "",
+    ]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+    return ceiling_rps
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-corpus", action="store_true", help="reuse the corpus as it is")
+    args = parser.parse_args()
+    started = time.monotonic()
+
+    env = bench_env()
+    ensure_wrk()
+    ensure_database(env["DATABASE_URL"])
+    log("migrating")
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    corpus = {}
+    if not args.skip_corpus:
+        log("building the corpus")
+        corpus = json.loads(run([PYTHON, "-m", "bench.corpus"], env, capture=True))
+    log("collecting static files")
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    log(f"flushed {flush_page_cache(env['REDIS_URL'])} page-cache keys")
+    log("counting queries per page")
+    pages = json.loads(run([PYTHON, "-m", "bench.pages"], env, capture=True))
+    for page in pages:
+        if page["status"] != 200:
+            raise SystemExit(f"bench: {page['path']} answered {page['status']}, not 200")
+
+    rows, ceilings, extra = [], [], {}
+    with (
+        gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
+        gunicorn(env, "cms.settings.production", "site") as (site_url, _),
+    ):
+        log("loading the ceiling")
+        ceilings.append(load(ceiling_url + "/", args)["rps"])
+        for page in pages:
+            url = site_url + page["path"]
+            log(f"loading {page['name']} uncached")
+            status, headers, _ = fetch(url, {"X-Bench-Bypass": "1"})
+            result = load(url, args, ["X-Bench-Bypass: 1"])
+            rows.append(
+                {
+                    **result,
+                    "name": page["name"],
+                    "variant": "uncached",
+                    "state": headers.get("X-Cache", ""),
+                    "queries": page["queries"],
+                }
+            )
+            if page["cacheable"]:
+                fetch(url)
+                status, headers, _ = fetch(url)
+                log(f"loading {page['name']} from the page cache ({headers.get('X-Cache')})")
+                result = load(url, args)
+                rows.append(
+                    {
+                        **result,
+                        "name": page["name"],
+                        "variant": "cached",
+                        "state": headers.get("X-Cache", ""),
+                        "queries": page.get("cached_queries", ""),
+                    }
+                )
+        log("loading the ceiling again")
+        ceilings.append(load(ceiling_url + "/", args)["rps"])
+        host, port = site_url.removeprefix("http://").split(":")
+        log("form POST step")
+        extra["form POST"] = formpost.form_post_load(host, int(port), env)
+        extra["CSV export"] = formpost.csv_export_load(host, int(port), env)
+
+    info = machine_and_versions(env)
+    ceiling_rps = write_results(info, args, corpus, rows, ceilings, extra)
+    print(table(rows, ceiling_rps))
+    for label, result in extra.items():
+        print(f"{label}: {result}")
+    log(f"wrote bench/RESULTS.md in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

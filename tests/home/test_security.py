@@ -1,0 +1,323 @@
+"""Security headers, the sign-in lockout, upload limits and security.txt, as a client sees them."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+
+from home.security import client_ip
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _directives(header):
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+@pytest.mark.django_db
+class TestContentSecurityPolicy:
+    @pytest.mark.parametrize("path", ["/", "/about/", "/search/?q=data", "/no-such-page/"])
+    def test_public_pages_get_the_strict_policy_without_a_nonce(self, client, demo_site, path):
+        response = client.get(path)
+        header = response["Content-Security-Policy"]
+        assert _directives(header) == {
+            "default-src": ["'self'"],
+            "script-src": ["'self'"],
+            "style-src": ["'self'"],
+            "img-src": ["'self'", "data:"],
+            "object-src": ["'none'"],
+            "base-uri": ["'self'"],
+            "form-action": ["'self'"],
+            "frame-ancestors": ["'none'"],
+        }
+        # A nonce differs per response; a cached page would carry a stale one.
+        assert "nonce-" not in header
+        assert "unsafe-inline" not in header
+
+    def test_the_same_page_gets_the_same_header_twice(self, client, demo_site):
+        assert (
+            client.get("/")["Content-Security-Policy"] == client.get("/")["Content-Security-Policy"]
+        )
+
+    def test_admin_gets_its_own_policy(self, client, db):
+        header = client.get("/admin/login/")["Content-Security-Policy"]
+        directives = _directives(header)
+        assert directives["script-src"] == ["'self'", "'unsafe-inline'"]
+        assert directives["frame-ancestors"] == ["'self'"]
+        assert directives["object-src"] == ["'none'"]
+        assert directives["form-action"] == ["'self'"]
+        # No other origin anywhere in it.
+        assert not re.search(r"https?:|\*", header)
+
+    def test_public_templates_have_no_inline_script_or_style(self):
+        """The public policy allows none, so any found here would be blocked in the browser."""
+        offenders = []
+        for template in (ROOT / "templates").rglob("*.html"):
+            text = template.read_text()
+            for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=", r"\son\w+="):
+                if re.search(pattern, text, re.IGNORECASE):
+                    offenders.append(f"{template.relative_to(ROOT)}: {pattern}")
+        assert offenders == []
+
+
+@pytest.mark.django_db
+def test_security_headers_on_every_response(client, demo_site):
+    for path in ["/", "/robots.txt", "/no-such-page/", "/admin/login/"]:
+        response = client.get(path)
+        assert response["X-Content-Type-Options"] == "nosniff", path
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin", path
+        permissions = response["Permissions-Policy"]
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+            assert feature in permissions, path
+    assert client.get("/")["X-Frame-Options"] == "DENY"
+
+
+def test_production_settings_send_hsts_and_lock_down_cookies():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY="a-long-random-test-secret-" + "k3Zp" * 12,
+    )
+    names = [
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_HTTPONLY",
+        "CSRF_COOKIE_SAMESITE",
+    ]
+    script = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    for cookie in ("SESSION", "CSRF"):
+        assert values[f"{cookie}_COOKIE_SECURE"] is True
+        assert values[f"{cookie}_COOKIE_HTTPONLY"] is True
+        assert values[f"{cookie}_COOKIE_SAMESITE"] in {"Lax", "Strict"}
+
+
+@pytest.mark.django_db
+class TestSignInLockout:
+    LOGIN = "/admin/login/"
+
+    @pytest.fixture
+    def editor(self, db):
+        return get_user_model().objects.create_user(
+            "editor", "editor@example.test", PASSWORD, is_superuser=True
+        )
+
+    def _attempt(self, client, username, password, ip="198.51.100.7"):
+        return client.post(self.LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+    def test_sixth_wrong_attempt_is_refused_with_a_clear_message(self, client, editor):
+        for attempt in range(1, 5):
+            response = self._attempt(client, "editor", f"wrong-{attempt}")
+            assert response.status_code == 200, attempt
+            assert "username and password didn&#x27;t match" in response.content.decode()
+        # The fifth failure reaches the limit: from here on sign-in is refused outright.
+        assert self._attempt(client, "editor", "wrong-5").status_code == 429
+        response = self._attempt(client, "editor", "wrong-6")
+        assert response.status_code == 429
+        html = response.content.decode()
+        assert "Sign-in temporarily locked" in html
+        assert "too many unsuccessful attempts" in html
+        assert "wait 15 minutes" in html
+
+    def test_correct_password_is_refused_while_locked(self, client, editor):
+        for attempt in range(5):
+            self._attempt(client, "editor", f"wrong-{attempt}")
+        response = self._attempt(client, "editor", PASSWORD)
+        assert response.status_code == 429
+        assert "_auth_user_id" not in client.session
+        assert client.get("/admin/").status_code == 302
+
+    def test_account_is_locked_from_any_address(self, client, editor):
+        for attempt in range(5):
+            self._attempt(client, "editor", f"wrong-{attempt}", ip=f"203.0.113.{attempt}")
+        assert self._attempt(client, "editor", PASSWORD, ip="192.0.2.55").status_code == 429
+
+    def test_address_is_locked_whatever_the_account(self, client, editor):
+        for attempt in range(5):
+            self._attempt(client, f"guess-{attempt}", "wrong", ip="198.51.100.9")
+        assert self._attempt(client, "editor", PASSWORD, ip="198.51.100.9").status_code == 429
+        # Another address still signs in.
+        response = self._attempt(client, "editor", PASSWORD, ip="198.51.100.10")
+        assert response.status_code == 302
+
+    def test_success_before_the_limit_clears_the_count(self, client, editor):
+        for attempt in range(4):
+            self._attempt(client, "editor", f"wrong-{attempt}")
+        assert self._attempt(client, "editor", PASSWORD).status_code == 302
+        client.logout()
+        for attempt in range(4):
+            assert self._attempt(client, "editor", f"again-{attempt}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1", "10.0.0.2"),  # no proxy: the header is the client's own claim
+        (1, "1.1.1.1, 203.0.113.5", "203.0.113.5"),  # the proxy appended the real address
+        (1, "", "10.0.0.2"),
+        (2, "203.0.113.5, 10.0.0.9", "203.0.113.5"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+def _png_bytes():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "navy").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _file_errors(response):
+    """The errors the admin shows against the upload's file field."""
+    return " ".join(response.context["form"].errors.get("file", []))
+
+
+@pytest.mark.django_db
+class TestUploads:
+    @pytest.fixture
+    def admin_client(self, client, db):
+        user = get_user_model().objects.create_superuser("admin", "admin@example.test", PASSWORD)
+        client.force_login(user)
+        return client
+
+    def _add_image(self, client, name, content, content_type="image/png"):
+        return client.post(
+            "/admin/images/add/",
+            {"title": name, "file": SimpleUploadedFile(name, content, content_type)},
+        )
+
+    def _add_document(self, client, name, content, content_type="application/octet-stream"):
+        return client.post(
+            "/admin/documents/add/",
+            {"title": name, "file": SimpleUploadedFile(name, content, content_type)},
+        )
+
+    def test_a_real_png_is_accepted(self, admin_client):
+        response = self._add_image(admin_client, "ok.png", _png_bytes())
+        assert response.status_code == 302
+        assert get_image_model().objects.filter(title="ok.png").exists()
+
+    def test_oversized_image_is_refused(self, admin_client, settings):
+        big = _png_bytes() + b"\0" * settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+        response = self._add_image(admin_client, "big.png", big)
+        assert response.status_code == 200
+        assert "This file is too big" in _file_errors(response)
+        assert not get_image_model().objects.exists()
+
+    @pytest.mark.parametrize(
+        ("name", "content"),
+        [
+            (
+                "drawing.svg",
+                b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            ),
+            ("page.png", b"<html><script>alert(1)</script></html>"),
+            ("page.html", b"<html></html>"),
+        ],
+    )
+    def test_wrong_image_types_are_refused(self, admin_client, name, content):
+        response = self._add_image(admin_client, name, content)
+        assert response.status_code == 200
+        assert re.search(
+            r"Not a supported image|Not a valid \.png image|Upload a valid image",
+            _file_errors(response),
+        )
+        assert not get_image_model().objects.exists()
+
+    def test_oversized_document_is_refused(self, admin_client, settings):
+        big = b"%PDF-1.4\n" + b"0" * settings.WAGTAILDOCS_MAX_UPLOAD_SIZE
+        response = self._add_document(admin_client, "big.pdf", big, "application/pdf")
+        assert response.status_code == 200
+        assert "This file is too big" in _file_errors(response)
+        assert not get_document_model().objects.exists()
+
+    @pytest.mark.parametrize("name", ["page.html", "drawing.svg", "run.js", "tool.exe"])
+    def test_wrong_document_types_are_refused(self, admin_client, name):
+        response = self._add_document(admin_client, name, b"<script>alert(1)</script>")
+        assert response.status_code == 200
+        assert "File extension" in _file_errors(response)
+        assert not get_document_model().objects.exists()
+
+    @pytest.mark.parametrize(
+        ("name", "content_type"), [("report.pdf", "application/pdf"), ("notes.txt", "text/plain")]
+    )
+    def test_documents_are_downloaded_never_shown_inline(
+        self, admin_client, name, content_type, settings, tmp_path
+    ):
+        # Served from disk as in production (the suite's in-memory storage has no files).
+        settings.MEDIA_ROOT = tmp_path
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        }
+        assert (
+            self._add_document(admin_client, name, b"%PDF-1.4 x", content_type).status_code == 302
+        )
+        document = get_document_model().objects.get()
+        response = admin_client.get(document.url)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["Content-Security-Policy"] == "default-src 'none'"
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+class TestSecurityTxt:
+    def test_rfc_9116_fields(self, client, demo_site, settings):
+        settings.SECURITY_CONTACT = ["mailto:security@example.test", "https://example.test/vdp"]
+        response = client.get("/.well-known/security.txt")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        fields = [line.split(": ", 1) for line in response.content.decode().splitlines() if line]
+        assert fields[:2] == [
+            ["Contact", "mailto:security@example.test"],
+            ["Contact", "https://example.test/vdp"],
+        ]
+        values = dict(fields[2:])
+        expires = datetime.strptime(values["Expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        assert now < expires < now + timedelta(days=365)
+        assert values["Preferred-Languages"] == "en"
+        assert values["Canonical"] == "http://testserver/.well-known/security.txt"
+
+    def test_falls_back_to_the_firms_email(self, client, demo_site, settings):
+        settings.SECURITY_CONTACT = []
+        body = client.get("/.well-known/security.txt").content.decode()
+        assert "Contact: mailto:claims@northgate-data-claims.example" in body
+
+    def test_without_any_contact_there_is_no_file(self, client, db, settings):
+        settings.SECURITY_CONTACT = []
+        assert client.get("/.well-known/security.txt").status_code == 404
