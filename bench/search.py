@@ -170,6 +170,19 @@ def _sentence(rng, organisation, n):
     return f"{organisation} {' '.join(words)}."
 
 
+def _quiet_bulk_saves(model):
+    """Thousands of saves in a row: skip the per-save search indexing (the index is rebuilt
+    once at the end), the page-cache purges (nothing is cached here) and the info logs."""
+    import logging
+
+    from django.db.models.signals import post_save
+    from modelsearch.signal_handlers import post_save_signal_handler
+
+    post_save.disconnect(post_save_signal_handler, sender=model)
+    post_save.disconnect(dispatch_uid="page_cache_page_saved")
+    logging.getLogger("wagtail").setLevel(logging.WARNING)
+
+
 def build_corpus(count, stdout):
     from django.core.management import call_command
 
@@ -184,6 +197,7 @@ def build_corpus(count, stdout):
         return existing
     types = list(BreachType.objects.all())
     rng = random.Random(20261125 + existing)
+    _quiet_bulk_saves(BreachCaseStudyPage)
     sectors = list(KINDS)
     started = time.perf_counter()
     for number in range(existing, count):

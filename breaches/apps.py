@@ -8,4 +8,6 @@ class BreachesConfig(AppConfig):
     verbose_name = "Case studies"
 
     def ready(self):
-        from breaches import signals  # noqa: F401 - connects the receivers
+        from breaches import signals
+
+        signals.connect_page_cache()

@@ -303,8 +303,8 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="A wide picture shown at the top and when the page is shared. "
-        "Its alt text is taken from the image's title, so give it a descriptive title.",
+        help_text="A wide picture shown at the top and when the page is shared. Screen readers "
+        "read the image's description (or its title), so describe it when you upload it.",
     )
     summary = models.TextField(
         max_length=400,

@@ -3,6 +3,7 @@ tree, but publish only to Moderators. When the case study index is created, Edit
 given publish on it (and so on every case study under it), and on nothing else."""
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from wagtail.models import GroupPagePermission
@@ -22,3 +23,49 @@ def let_editors_publish_under(page):
 def _index_created(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         let_editors_publish_under(instance)
+
+
+# Past this many, purging every cached page is cheaper than naming each one.
+MANY_DEPENDENTS = 300
+
+
+def pages_showing_case_study(page):
+    """For the page cache: the case studies whose related posts may list this one (editors'
+    picks, and every case study sharing a breach type or the sector, which the automatic
+    places are chosen from). Its ancestors, the feed and the sitemap are purged anyway."""
+    from breaches.models import BreachCaseStudyPage, RelatedCaseStudy
+
+    page = page.specific_deferred if hasattr(page, "specific_deferred") else page
+    if not isinstance(page, BreachCaseStudyPage):
+        return []
+    pickers = RelatedCaseStudy.objects.filter(related_page_id=page.pk).values("page_id")
+    type_ids = [breach_type.pk for breach_type in page.breach_types.all()]
+    neighbours = (
+        BreachCaseStudyPage.objects.live()
+        .exclude(pk=page.pk)
+        .filter(Q(pk__in=pickers) | Q(breach_types__in=type_ids) | Q(sector=page.sector))
+    )
+    paths = list(neighbours.distinct().values_list("url_path", flat=True)[: MANY_DEPENDENTS + 1])
+    if len(paths) > MANY_DEPENDENTS:
+        from home.page_cache import purge_all
+
+        purge_all()
+        return []
+    return [_site_relative(path) for path in paths]
+
+
+def _site_relative(url_path):
+    from wagtail.models import Site
+
+    for root in Site.get_site_root_paths():
+        if url_path.startswith(root.root_path):
+            return "/" + url_path[len(root.root_path) :]
+    return url_path
+
+
+def connect_page_cache():
+    try:
+        from home.page_cache import register_dependents
+    except ImportError:  # the page cache is optional
+        return
+    register_dependents(pages_showing_case_study)

@@ -24,7 +24,9 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 RESULTS_PER_PAGE = 10
 # Everything but letters, digits and the joiners inside words: search engines' query syntax
-# (quotes, brackets, operators, wildcards) is never passed through from readers.
+# (quotes, brackets, operators, wildcards) is never passed through from readers. The SQLite
+# backend wraps each word in double quotes without escaping them, and PostgreSQL refuses NUL
+# bytes: both were 500s before this.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_WORD = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 

@@ -157,7 +157,14 @@ def _count_queries(client, url):
 
 @pytest.mark.django_db
 class TestQueryBudgets:
+    """Rendered uncached: a page-cache hit costs no query and would prove nothing."""
+
     LISTING_BUDGET = 20
+
+    @pytest.fixture(autouse=True)
+    def _uncached(self, settings):
+        settings.PAGE_CACHE_ENABLED = False
+
     DETAIL_BUDGET = 26
 
     def _studies(self, case_study_factory, count, image, types):

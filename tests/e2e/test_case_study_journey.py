@@ -1,12 +1,8 @@
 """A reader finds a case study through the index filters, reads it, and reaches the call back."""
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
-
-# Playwright runs its own event loop in the test thread; Django's ORM must still be usable.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Live-server tests truncate tables afterwards; serialized rollback puts back the rows
 # Wagtail's migrations made (the root page, groups) for whichever test runs next.

@@ -36,7 +36,9 @@ def _add_children(parent, count, prefix):
 @pytest.mark.django_db
 class TestQueryBudgets:
     def test_home_page(self, demo_site):
-        assert _queries("/") <= 8
+        # 8 for the shell, 6 for the case-study highlights (restrictions, cards, types, images,
+        # renditions, the index link); tests/breaches checks they stay fixed as studies grow.
+        assert _queries("/") <= 14
 
     def test_standard_page(self, demo_site):
         assert _queries("/about/") <= 9
