@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import phonenumbers
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import DateFieldListFilter, SimpleListFilter
 from django.contrib.auth import get_user_model
@@ -247,6 +248,16 @@ class LeadIndexView(IndexView):
             key: self.request.GET.getlist(key) for key in self.request.GET if key != "export"
         }
         count = queryset.count()
+        xlsx_cap = getattr(settings, "LEADS_XLSX_MAX_ROWS", 25_000)
+        if spreadsheet_format == "xlsx" and count > xlsx_cap:
+            # XLSX is assembled before it is sent (about 1,500 rows a second); beyond the cap
+            # it would outlast the request timeout. CSV streams and has no cap.
+            messages.error(
+                self.request,
+                f"{count} leads are too many for an XLSX file (at most {xlsx_cap}). "
+                "Download CSV instead, or narrow the filters.",
+            )
+            return redirect(self.request.get_full_path().replace("export=xlsx", "").rstrip("&?"))
         desk.record_event(
             DeskEvent.Kind.EXPORT,
             user,

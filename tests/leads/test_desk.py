@@ -335,3 +335,13 @@ class TestDashboard:
         assert "<svg" in html
         client.force_login(editor)
         assert 'id="leads-summary-heading"' not in client.get("/admin/").content.decode()
+
+
+def test_xlsx_over_the_cap_is_refused_with_advice(as_manager, settings):
+    settings.LEADS_XLSX_MAX_ROWS = 2
+    for _ in range(3):
+        make_lead()
+    response = as_manager.get(INDEX, {"status__exact": "new", "export": "xlsx"}, follow=True)
+    assert "3 leads are too many for an XLSX file" in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"{INDEX}?status__exact=new"
+    assert not DeskEvent.objects.exists()
