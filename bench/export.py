@@ -36,7 +36,7 @@ def seed(rows):
     if existing >= rows:
         return existing
     now = timezone.now()
-    payloads = ["=HYPERLINK(\"http://x\")", "Zoë O'Brien-Łukasiewicz", "+SUM(1)", "Ann Smith"]
+    payloads = ['=HYPERLINK("http://x")', "Zoë O'Brien-Łukasiewicz", "+SUM(1)", "Ann Smith"]
     batch = []
     for n in range(existing, rows):
         batch.append(
