@@ -186,10 +186,23 @@ class TestExport:
         event = DeskEvent.objects.get()
         assert (event.kind, event.user, event.row_count) == ("export", manager, 2)
         assert event.detail["filters"] == {"status__exact": ["new"]}
-        entry = ModelLogEntry.objects.get(action="leads.export")
+        entry = ModelLogEntry.objects.for_instance(event).get(action="leads.export")
         assert entry.user == manager
         assert entry.data["rows"] == 2
         assert entry.data["format"] == "csv"
+        # Small exports also appear in each exported lead's own history.
+        exported = Lead.objects.filter(status="new")
+        for lead in exported:
+            assert ModelLogEntry.objects.for_instance(lead).filter(action="leads.export").exists()
+        closed = Lead.objects.get(status="closed")
+        assert not ModelLogEntry.objects.for_instance(closed).exists()
+
+    def test_big_exports_are_logged_once(self, as_manager, settings):
+        settings.LEADS_PER_LEAD_LOG_MAX = 1
+        make_lead()
+        make_lead()
+        as_manager.get(INDEX, {"export": "csv"})
+        assert ModelLogEntry.objects.filter(action="leads.export").count() == 1
 
 
 class TestWorkingALead:
