@@ -358,3 +358,20 @@ def test_xlsx_over_the_cap_is_refused_with_advice(as_manager, settings):
     assert "3 leads are too many for an XLSX file" in response.content.decode()
     assert response.redirect_chain[-1][0] == f"{INDEX}?status__exact=new"
     assert not DeskEvent.objects.exists()
+
+
+def test_list_queries_do_not_grow_with_the_number_of_leads(as_manager, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert as_manager.get(INDEX).status_code == 200
+        return len(queries)
+
+    for _ in range(3):
+        make_lead(owner=manager)
+    few = count_queries()
+    for _ in range(27):
+        make_lead(owner=manager)
+    assert count_queries() == few

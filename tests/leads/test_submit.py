@@ -38,6 +38,7 @@ class TestThePage:
         assert re.search(r'<input type="text" name="full_name"[^>]*autocomplete="name"', home_html)
         assert re.search(r'<input type="checkbox" name="privacy_ack"(?![^>]*checked)', home_html)
         assert 'aria-describedby="callback-phone_helptext"' in home_html
+        assert re.search(r'name="privacy_ack"[^>]*aria-describedby="callback-privacy"', home_html)
 
     def test_honeypot_is_labelled_and_hidden_from_assistive_tech(self, home_html):
         wrapper = re.search(
@@ -163,6 +164,11 @@ class TestNoScript:
         assert 'id="callback-error-summary" role="alert"' in html
         assert '<a href="#callback-phone">Enter a valid phone number' in html
         assert '<a href="#callback-privacy_ack">Tick the box' in html
+        assert re.search(
+            r'name="privacy_ack"[^>]*'
+            r'aria-describedby="callback-privacy callback-privacy_ack_error"',
+            html,
+        )
         assert re.search(
             r'name="phone" value="12345"[^>]*aria-invalid="true"[^>]*'
             r'aria-describedby="callback-phone_helptext callback-phone_error"',
