@@ -106,6 +106,18 @@ def record_event(kind, user, row_count, detail, action):
     return event
 
 
+def log_on_each_lead(queryset, action, user, data, limit=None):
+    """Also writes the event into each lead's own history, for exports small enough that this
+    stays cheap; bigger ones are recorded once, on their desk event."""
+    limit = getattr(settings, "LEADS_PER_LEAD_LOG_MAX", 500) if limit is None else limit
+    ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        return False
+    for lead in Lead.objects.filter(pk__in=ids):
+        log(lead, action, user=user, data=data)
+    return True
+
+
 def leads_of_person(email="", phone=""):
     """Every lead of one person, found by email (any case) and/or phone (any format)."""
     query = Q()

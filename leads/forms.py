@@ -112,6 +112,16 @@ class LeadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "callback-%s")
         super().__init__(*args, **kwargs)
+        # The checkbox is read together with the privacy notice sentence above it.
+        self.fields["privacy_ack"].widget.attrs["aria-describedby"] = "callback-privacy"
+
+    def full_clean(self):
+        super().full_clean()
+        if self._errors and "privacy_ack" in self._errors:
+            # Django adds the error id itself only when no description was set by hand.
+            self.fields["privacy_ack"].widget.attrs["aria-describedby"] = (
+                "callback-privacy callback-privacy_ack_error"
+            )
 
     def clean_full_name(self):
         name = self.cleaned_data["full_name"]

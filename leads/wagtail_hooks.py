@@ -258,12 +258,15 @@ class LeadIndexView(IndexView):
                 "Download CSV instead, or narrow the filters.",
             )
             return redirect(self.request.get_full_path().replace("export=xlsx", "").rstrip("&?"))
-        desk.record_event(
+        event = desk.record_event(
             DeskEvent.Kind.EXPORT,
             user,
             count,
             {"format": spreadsheet_format, "filters": filters},
             "leads.export",
+        )
+        desk.log_on_each_lead(
+            queryset, "leads.export", user, {"export": event.pk, "format": spreadsheet_format}
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if spreadsheet_format == "csv":
@@ -384,13 +387,14 @@ def subject_access_view(request):
     if request.method == "POST" and (email or phone):
         leads = desk.leads_of_person(email, phone)
         count = leads.count()
-        desk.record_event(
+        event = desk.record_event(
             DeskEvent.Kind.SUBJECT_ACCESS,
             request.user,
             count,
             {"matched_on": desk._matched_on(email, phone)},
             "leads.subject_access",
         )
+        desk.log_on_each_lead(leads, "leads.subject_access", request.user, {"export": event.pk})
         response = HttpResponse(export.csv_bytes(leads), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="subject-access.csv"'
         response["Cache-Control"] = "no-store"

@@ -215,6 +215,9 @@ LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
 LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
 # X-Forwarded-For is trusted only for this many proxies in front of the app.
 LEADS_TRUSTED_PROXY_COUNT = env_int("LEADS_TRUSTED_PROXY_COUNT", 0)
+LEADS_MAX_BODY_BYTES = 16_384
+# XLSX files are assembled before sending; larger exports must use the streamed CSV.
+LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
 
 # Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.

@@ -108,3 +108,24 @@ def test_without_javascript_input_kept_on_error(browser, site):
     expect(box.get_by_label("I have read the privacy notice")).to_be_checked()
     expect(page.locator("#callback-phone_error")).to_be_visible()
     context.close()
+
+
+def test_the_box_has_no_axe_violations_empty_with_errors_and_sent(page, site):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page.goto(site + "/")
+    box = page.locator("#callback")
+    results = axe.run(page, context="#callback")
+    assert results.violations_count == 0, results.generate_report()
+
+    box.get_by_role("button", name="Request a call back").click()
+    expect(page.locator("#callback-error-summary")).to_be_focused()
+    results = axe.run(page, context="#callback")
+    assert results.violations_count == 0, results.generate_report()
+
+    fill_in(page)
+    box.get_by_role("button", name="Request a call back").click()
+    expect(page.locator("#callback-result")).to_be_focused()
+    results = axe.run(page, context="#callback")
+    assert results.violations_count == 0, results.generate_report()

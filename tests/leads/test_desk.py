@@ -186,10 +186,23 @@ class TestExport:
         event = DeskEvent.objects.get()
         assert (event.kind, event.user, event.row_count) == ("export", manager, 2)
         assert event.detail["filters"] == {"status__exact": ["new"]}
-        entry = ModelLogEntry.objects.get(action="leads.export")
+        entry = ModelLogEntry.objects.for_instance(event).get(action="leads.export")
         assert entry.user == manager
         assert entry.data["rows"] == 2
         assert entry.data["format"] == "csv"
+        # Small exports also appear in each exported lead's own history.
+        exported = Lead.objects.filter(status="new")
+        for lead in exported:
+            assert ModelLogEntry.objects.for_instance(lead).filter(action="leads.export").exists()
+        closed = Lead.objects.get(status="closed")
+        assert not ModelLogEntry.objects.for_instance(closed).exists()
+
+    def test_big_exports_are_logged_once(self, as_manager, settings):
+        settings.LEADS_PER_LEAD_LOG_MAX = 1
+        make_lead()
+        make_lead()
+        as_manager.get(INDEX, {"export": "csv"})
+        assert ModelLogEntry.objects.filter(action="leads.export").count() == 1
 
 
 class TestWorkingALead:
@@ -345,3 +358,20 @@ def test_xlsx_over_the_cap_is_refused_with_advice(as_manager, settings):
     assert "3 leads are too many for an XLSX file" in response.content.decode()
     assert response.redirect_chain[-1][0] == f"{INDEX}?status__exact=new"
     assert not DeskEvent.objects.exists()
+
+
+def test_list_queries_do_not_grow_with_the_number_of_leads(as_manager, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert as_manager.get(INDEX).status_code == 200
+        return len(queries)
+
+    for _ in range(3):
+        make_lead(owner=manager)
+    few = count_queries()
+    for _ in range(27):
+        make_lead(owner=manager)
+    assert count_queries() == few

@@ -45,7 +45,7 @@ class TestImmediateBackend:
         message = mail.outbox[0]
         assert message.to == ["claims@example.test"]
         assert message.subject == f"New call-back request #{lead.pk}"
-        assert "http://testserver/admin/" in message.body
+        assert f"http://testserver/admin/leads/lead/inspect/{lead.pk}/" in message.body
         assert f"From the page: {home.title}" in message.body
         assert "http://testserver/" in message.body
         for personal in ["Zoë", "Łukasiewicz", "zoe@example.com", "+441214960982", "496 0982"]:

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from leads.models import CallBackForm, Lead, NotificationStatus
-from leads.security import TOKEN_SALT
+from leads.security import TOKEN_SALT, duplicate_key
 from tests.leads.helpers import answers, only_lead, read_callback_form, submit_from
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ class TestThePage:
         assert re.search(r'<input type="text" name="full_name"[^>]*autocomplete="name"', home_html)
         assert re.search(r'<input type="checkbox" name="privacy_ack"(?![^>]*checked)', home_html)
         assert 'aria-describedby="callback-phone_helptext"' in home_html
+        assert re.search(r'name="privacy_ack"[^>]*aria-describedby="callback-privacy"', home_html)
 
     def test_honeypot_is_labelled_and_hidden_from_assistive_tech(self, home_html):
         wrapper = re.search(
@@ -163,6 +164,11 @@ class TestNoScript:
         assert 'id="callback-error-summary" role="alert"' in html
         assert '<a href="#callback-phone">Enter a valid phone number' in html
         assert '<a href="#callback-privacy_ack">Tick the box' in html
+        assert re.search(
+            r'name="privacy_ack"[^>]*'
+            r'aria-describedby="callback-privacy callback-privacy_ack_error"',
+            html,
+        )
         assert re.search(
             r'name="phone" value="12345"[^>]*aria-invalid="true"[^>]*'
             r'aria-describedby="callback-phone_helptext callback-phone_error"',
@@ -292,6 +298,16 @@ class TestDuplicates:
         cache.clear()
         submit_from(client, home_html)
         assert Lead.objects.count() == 2
+
+    def test_a_request_racing_an_identical_one_in_flight_makes_no_second_row(
+        self, client, home_html, humans_are_quick
+    ):
+        # The first request of a no-script double click has claimed the person but not yet
+        # committed its row when the second arrives.
+        cache.add(duplicate_key("zoe@example.com", "+441214960982"), 1, timeout=60)
+        response = submit_from(client, home_html)
+        assert response.status_code == 303
+        assert Lead.objects.count() == 0
 
     def test_same_submission_key_twice_is_one_row(self, client, home_html, humans_are_quick):
         key = "6f1c2a9e-2b7d-4c1e-9a55-0e3f5b1d7c11"
