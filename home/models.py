@@ -6,7 +6,7 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.search import index
 
 from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
@@ -232,6 +232,14 @@ class SiteSettings(BaseSiteSetting):
 
     def __str__(self):
         return self.firm_name or "Site settings"
+
+    @classmethod
+    def for_request_or_none(cls, request):
+        """The settings of the request's site, or None when no site matches (e.g. the site's
+        root page was deleted): pages outside the page tree must still render."""
+        if request is None or Site.find_for_request(request) is None:
+            return None
+        return cls.for_request(request)
 
     @property
     def freephone_tel(self):

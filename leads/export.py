@@ -15,10 +15,10 @@ import csv
 import io
 import tempfile
 
-import phonenumbers
 from django.utils import timezone
 
 from leads.models import CallbackTime, LeadStatus, NotificationStatus
+from leads.phones import dialled
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,6 +51,7 @@ FIELDS = [
     "created_at",
     "full_name",
     "phone",
+    "phone_dialled",
     "email",
     "callback_time",
     "status",
@@ -81,21 +82,11 @@ def neutralise(text):
     return text
 
 
-def format_time(value):
+def format_time(value, zone=None):
     """Europe/London wall time with its offset, e.g. `2026-07-01 14:03:00 +01:00`."""
-    local = timezone.localtime(value, timezone.get_default_timezone())
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
-
-
-def dialled(e164):
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    if number.country_code == 44:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    text = value.astimezone(zone or timezone.get_default_timezone()).isoformat(" ", "seconds")
+    # isoformat gives "2026-07-01 14:03:00+01:00"; the space before the offset reads better.
+    return f"{text[:19]} {text[19:]}"
 
 
 def row_texts(values):
@@ -105,6 +96,7 @@ def row_texts(values):
         created_at,
         full_name,
         phone,
+        phone_dialled,
         email,
         callback_time,
         status,
@@ -120,7 +112,7 @@ def row_texts(values):
         str(pk),
         format_time(created_at),
         full_name,
-        dialled(phone),
+        phone_dialled or dialled(phone),
         phone,
         email,
         _TIMES.get(callback_time, callback_time),

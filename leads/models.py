@@ -180,6 +180,11 @@ class Lead(models.Model):
     # What the reader sent.
     full_name = models.CharField(max_length=150)
     phone = models.CharField(max_length=20, help_text="E.164, e.g. +447700900123.")
+    # Worked out once at capture so exports of many thousands of leads need not re-parse
+    # every number; blank on rows from before it existed (exports then format on the fly).
+    phone_dialled = models.CharField(
+        max_length=32, blank=True, help_text="The number as a person dials it, e.g. 01534 440123."
+    )
     email = models.EmailField(max_length=254)
     callback_time = models.CharField(max_length=20, choices=CallbackTime.choices)
     privacy_acknowledged_at = models.DateTimeField()

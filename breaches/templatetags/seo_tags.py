@@ -67,7 +67,7 @@ def seo_meta(context):
     """Everything the head needs, worked out once: see templates/includes/seo_head.html."""
     request = context.get("request")
     page = context.get("page")
-    site_settings = SiteSettings.for_request(request) if request else None
+    site_settings = SiteSettings.for_request_or_none(request)
     title = ""
     if page is not None:
         title = getattr(page, "seo_title", "") or getattr(page, "title", "")
