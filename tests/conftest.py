@@ -74,3 +74,24 @@ def browser_type_launch_args(browser_type_launch_args):
 def artifacts_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def app_log_output():
+    """What the site's configured log handlers write during the test, through their real
+    filters and formatters (the personal-data filter included), as one string: call it."""
+    import io
+    import logging
+
+    handlers = {
+        handler
+        for name in ("", *logging.root.manager.loggerDict)
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+        and not type(handler).__module__.startswith("_pytest")  # pytest's own capture
+    }
+    buffer = io.StringIO()
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    yield buffer.getvalue
+    for handler, stream in previous.items():
+        handler.setStream(stream)
