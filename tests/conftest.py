@@ -34,6 +34,17 @@ def _postgres_only(request):
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _urlconf_loaded_before_any_settings_override():
+    """Apps built on django-appconf (django-cookie-consent) write their defaults into settings
+    when first imported, which happens with the URLconf on the first request. Imported inside
+    a test's `settings` override, those defaults vanish when the override ends and every later
+    request fails; so import it once, up front."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
