@@ -34,6 +34,17 @@ def _postgres_only(request):
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _urlconf_loaded_before_any_settings_override():
+    """Apps built on django-appconf (django-cookie-consent) write their defaults into settings
+    when first imported, which happens with the URLconf on the first request. Imported inside
+    a test's `settings` override, those defaults vanish when the override ends and every later
+    request fails; so import it once, up front."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
@@ -74,3 +85,24 @@ def browser_type_launch_args(browser_type_launch_args):
 def artifacts_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def app_log_output():
+    """What the site's configured log handlers write during the test, through their real
+    filters and formatters (the personal-data filter included), as one string: call it."""
+    import io
+    import logging
+
+    handlers = {
+        handler
+        for name in ("", *logging.root.manager.loggerDict)
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+        and not type(handler).__module__.startswith("_pytest")  # pytest's own capture
+    }
+    buffer = io.StringIO()
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    yield buffer.getvalue
+    for handler, stream in previous.items():
+        handler.setStream(stream)
