@@ -257,7 +257,7 @@ def measure(rounds):
     from breaches.models import BreachCaseStudyPage
     from search.views import find, search_terms
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     queryset = BreachCaseStudyPage.objects.live().public()
     view, backend = [], []
     per_query = {query: [] for query in QUERIES}

@@ -106,3 +106,19 @@ def app_log_output():
     yield buffer.getvalue
     for handler, stream in previous.items():
         handler.setStream(stream)
+
+
+class _LiveServerTestsLast:
+    """Live-server (transactional) tests last, after every other ordering plugin has run.
+
+    They empty the database when they finish; pytest-django sorts them last, but pytest's own
+    grouping by parametrized session fixtures (Playwright's browser) can move other tests after
+    them, which then find no root page. A stable sort keeps everything else in its order."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_LiveServerTestsLast(), "live-server-tests-last")
