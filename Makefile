@@ -35,7 +35,7 @@ demo: migrate
 	$(BIN)/python manage.py load_demo_content
 
 run: demo
-	$(BIN)/python manage.py ensure_local_admin
+	$(BIN)/python manage.py ensure_local_admin --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite: SQLite in memory by default, PostgreSQL when DATABASE_URL is set.

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
@@ -108,3 +110,35 @@ class TestNotFound:
         body = response.content.decode()
         assert "Disallow: /admin/" in body
         assert "Sitemap: http://testserver/sitemap.xml" in body
+
+
+@pytest.mark.django_db
+class TestAdminOffline:
+    def test_admin_login_page_loads_nothing_from_other_hosts(self, client, demo_site):
+        response = client.get("/admin/login/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        # What the browser fetches by itself: src attributes and <link href> (links a person
+        # may choose to follow are not fetched).
+        loaded = re.findall(r'\ssrc="([^"]*)"', html) + re.findall(
+            r'<link[^>]*\shref="([^"]*)"', html
+        )
+        assert loaded, "expected the admin to load its own scripts and styles"
+        external = [url for url in loaded if url.startswith(("http://", "https://", "//"))]
+        assert external == []
+
+    def test_admin_dashboard_renders_for_superuser(self, client, demo_site, django_user_model):
+        user = django_user_model.objects.create_superuser("boss", "boss@example.test", "pw")
+        client.force_login(user)
+        html = client.get("/admin/").content.decode()
+        assert "gravatar" not in html
+        assert "releases.wagtail.org" not in html
+
+
+@pytest.mark.django_db
+def test_500_page_renders_without_a_database_or_context(client, settings):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "<h1>Something went wrong</h1>" in html
+    assert "Nothing you sent has been lost" in html

@@ -14,6 +14,11 @@ class Command(BaseCommand):
         ".local-admin-password (git-ignored), and print how to log in."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000", help="Where the site is served."
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("ensure_local_admin is for local development (DEBUG=True) only.")
@@ -30,7 +35,7 @@ class Command(BaseCommand):
             PASSWORD_FILE.write_text(password + "\n")
             PASSWORD_FILE.chmod(0o600)
         self.stdout.write(
-            "\nLog in to the admin at http://127.0.0.1:8000/admin/\n"
+            f"\nLog in to the admin at {options['url'].rstrip('/')}/admin/\n"
             f"  username: admin\n  password: {password}\n"
             "(kept in .local-admin-password; delete that file to get a new one)\n"
         )
