@@ -36,3 +36,11 @@ def _restore_migrated_data(request, _migrated_data, django_db_blocker):
             connection._test_serialized_contents = contents
             with django_db_blocker.unblock():
                 connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, for fixtures that act on failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

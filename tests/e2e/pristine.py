@@ -19,13 +19,21 @@ _copy = {}
 
 
 @pytest.fixture
-def migrated_db(transactional_db):
+def migrated_db(request, transactional_db):
     if Page.objects.filter(depth=1).exists():
         if "default" not in _copy:
             _copy["default"] = connection.creation.serialize_db_to_string()
         return
     if "default" not in _copy:
-        pytest.fail("the database was flushed before a copy of it could be taken")
+        # Flushed by a serialized-rollback test before any copy was taken: in tests/e2e the
+        # copy Django serialized after migrating is kept for the session (see conftest.py).
+        try:
+            contents = request.getfixturevalue("_migrated_data").get("default")
+        except pytest.FixtureLookupError:
+            contents = None
+        if not contents:
+            pytest.fail("the database was flushed before a copy of it could be taken")
+        _copy["default"] = contents
     # Flushed, and post_migrate refilled content types and permissions under new ids:
     # empty it completely, then put the migrated rows back with their own ids.
     call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)

@@ -3,9 +3,15 @@ the browser reports no Content-Security-Policy violation on it.
 
 To check another page, add a `Target` to TARGETS: a path, the status it answers with, and
 optionally `prepare`, a function given the Playwright page after it has loaded, to put it
-in the state to check (fill and submit a form, dismiss the banner...). The HTML that the
-Nu checker reads is the last document the browser received, so a form posted without
-JavaScript is checked as the server rendered its error page.
+in the state to check (fill and submit a form...), and `javascript=False` to load it in a
+browser with scripts off. The HTML that the Nu checker reads is the last document the
+browser received, so a form posted without JavaScript is checked as the server rendered its
+error page.
+
+With scripts on, axe-core checks every page twice: with the cookie banner showing (as a
+first visit sees it; on the cookie settings page, which never raises it by itself, opened
+from the footer's "Cookie settings" link), then after "Reject all" has dismissed it and the
+confirmation is announced. Without scripts the banner never shows.
 """
 
 import json
@@ -17,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class Target:
     path: str
     status: int = 200
     prepare: Callable | None = None
+    javascript: bool = True
     # Why this page is known to fail today; the test then must fail (strict xfail), so the
     # day it passes the run says so and the note is removed.
     known_failure: str = ""
@@ -37,8 +45,50 @@ class Target:
         return pytest.param(self, id=self.name, marks=marks if self.known_failure else [])
 
 
+CASE_STUDY = "/case-studies/west-midlands-police-data-breaches/"
+
+
+def submit_empty_with_script(page):
+    """The reader sends the box untouched; the script shows the errors in place."""
+    box = page.locator("#callback")
+    box.get_by_role("button", name="Request a call back").click()
+    expect(page.locator("#callback-error-summary")).to_be_focused()
+    expect(box.get_by_label("Full name")).to_have_attribute("aria-invalid", "true")
+
+
+def submit_empty_as_plain_form(page):
+    """The form posted by the browser itself, as when the script has not loaded: the server
+    answers the POST to /leads/callback/ with the page and its errors (status 400)."""
+    with page.expect_navigation() as navigation:
+        # HTMLFormElement.submit() skips the script's submit handler, as no script would.
+        page.locator("form[data-callback-form]").evaluate("form => form.submit()")
+    assert navigation.value.status == 400
+    assert navigation.value.request.method == "POST"
+    assert navigation.value.url.endswith("/leads/callback/")
+    expect(page.locator("#callback-error-summary")).to_contain_text("Enter your full name")
+
+
+def submit_empty_without_script(page):
+    with page.expect_navigation() as navigation:
+        page.locator("#callback").get_by_role("button", name="Request a call back").click()
+    assert navigation.value.status == 400
+    expect(page.locator("#callback-error-summary")).to_contain_text("Enter your full name")
+
+
 TARGETS = [
     Target("home", "/"),
+    Target("case-study-index", "/case-studies/"),
+    Target(
+        "case-study-index-filtered",
+        "/case-studies/?type=lost-devices&sector=police&year=2016",
+    ),
+    Target("case-study-index-no-matches", "/case-studies/?type=lost-devices&sector=retail"),
+    Target("case-study", CASE_STUDY),
+    Target("callback-errors-js", CASE_STUDY, prepare=submit_empty_with_script),
+    Target("callback-errors-post", CASE_STUDY, prepare=submit_empty_as_plain_form),
+    # axe-core runs inside the page, so with scripts off only the Nu checker reads this one;
+    # axe checks the same server-rendered error page in "callback-errors-post".
+    Target("callback-errors-no-js", "/", prepare=submit_empty_without_script, javascript=False),
     Target("about", "/about/"),
     Target("privacy-policy", "/privacy-policy/"),
     Target("cookie-policy", "/cookie-policy/"),
@@ -88,46 +138,76 @@ def axe_violations(page) -> list[str]:
 
 
 @pytest.fixture
-def visit(page, live_server, demo_site):
-    """Loads a target and returns the HTML of the last document the server sent."""
-    documents = []
-    page.on(
-        "response",
-        lambda r: documents.append(r) if r.request.resource_type == "document" else None,
-    )
-    # The strict public policy is part of what is checked: anything it blocks is a defect.
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda msg: (
-            page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
-        ),
-    )
+def visit(browser, live_server, demo_site, settings):
+    """Loads a target; returns the Playwright page and the HTML of the last document sent."""
+    # A test browser fills forms faster than a person; the too-fast signal has its own tests.
+    settings.LEADS_MIN_FILL_SECONDS = 0
+    contexts = []
 
     def go(target):
+        context = browser.new_context(java_script_enabled=target.javascript)
+        contexts.append(context)
+        page = context.new_page()
+        # The strict public policy is part of what is checked: anything it blocks is a defect.
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda msg: (
+                page.csp_violations.append(msg.text)
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        documents = []
+        page.on(
+            "response",
+            lambda r: documents.append(r) if r.request.resource_type == "document" else None,
+        )
         response = page.goto(f"{live_server.url}{target.path}")
         assert response.status == target.status, f"{target.path} answered {response.status}"
+        if target.javascript:
+            expect(page.locator("html")).to_have_attribute("data-consent-ready", "true")
         if target.prepare:
             target.prepare(page)
-        page.wait_for_load_state("networkidle")
-        return documents[-1].text()
+        if target.javascript:
+            page.wait_for_load_state("networkidle")
+        return page, documents[-1].text()
 
-    return go
+    yield go
+    for context in contexts:
+        context.close()
+
+
+def banner_states(page):
+    """Puts the page through the banner's states, naming each before it is checked."""
+    banner = page.get_by_role("region", name="Cookies on this site")
+    if not banner.is_visible():
+        # The cookie settings page asks in its own form; a visitor can still raise the banner.
+        page.get_by_role("contentinfo").get_by_role("link", name="Cookie settings").click()
+    expect(banner).to_be_visible()
+    yield "banner-showing"
+    banner.get_by_role("button", name="Reject all").click()
+    expect(banner).to_be_hidden()
+    expect(page.locator("#cookie-confirmation")).to_contain_text("Your cookie choices are saved")
+    yield "banner-dismissed"
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("target", [target.param() for target in TARGETS])
-def test_page_is_accessible_and_valid(page, visit, target, artifacts_dir):
-    html = visit(target)
+def test_page_is_accessible_and_valid(visit, target, artifacts_dir):
+    page, html = visit(target)
     slug = re.sub(r"[^\w-]", "_", target.name)
-    page.screenshot(path=artifacts_dir / f"a11y-{slug}.png", full_page=True)
     problems = []
-    violations = axe_violations(page)
-    if violations:
-        problems += ["axe-core violations:", *(f"  {line}" for line in violations)]
+    states = banner_states(page) if target.javascript else iter(["no-javascript"])
+    for state in states:
+        page.screenshot(path=artifacts_dir / f"a11y-{slug}-{state}.png", full_page=True)
+        violations = axe_violations(page) if target.javascript else []
+        if violations:
+            problems += [f"axe-core violations, {state}:", *(f"  {v}" for v in violations)]
     if page.csp_violations:
         problems += ["Content-Security-Policy violations:", *page.csp_violations]
+    # The banner changes the page in the browser only: the server sent one document.
     errors = nu_errors(html)
     if errors:
         problems += ["Nu HTML Checker errors:", *(f"  {line}" for line in errors)]

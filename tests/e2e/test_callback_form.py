@@ -1,6 +1,7 @@
 """A reader asks for a call back in a real browser, with and without JavaScript."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -129,3 +130,62 @@ def test_the_box_has_no_axe_violations_empty_with_errors_and_sent(page, site):
     expect(page.locator("#callback-result")).to_be_focused()
     results = axe.run(page, context="#callback")
     assert results.violations_count == 0, results.generate_report()
+
+
+def tab_to(page, element_id, limit=80):
+    """Presses Tab until the element has focus, as a keyboard user moves through the page."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            # Where focus is, the reader can see it.
+            outline = page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; })()"
+            )
+            assert outline[0] != "none" or outline[2] != "none", f"no focus ring on {element_id}"
+            return
+    pytest.fail(f"#{element_id} cannot be reached with Tab")
+
+
+def test_keyboard_only(page, site, artifacts_dir):
+    """Tab, typing, Space and Enter only: no mouse, no script-set values."""
+    page.goto(site + "/")
+    # First an empty send, with Enter on the button: the errors take focus.
+    tab_to(page, "callback-full_name")
+    page.keyboard.type("Zoë O'Brien")
+    tab_to(page, "callback-phone")
+    page.keyboard.type("12345")
+    page.keyboard.press("Enter")  # Enter in a text field sends the form
+    summary = page.locator("#callback-error-summary")
+    expect(summary).to_be_focused()
+    # From the summary, Tab reaches the first error link; Enter takes focus to the field.
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text(re.compile("Enter a valid phone number"))
+    page.keyboard.press("Enter")
+    phone = page.locator("#callback-phone")
+    expect(phone).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("Backspace")
+    page.keyboard.type("01534 440123")
+    tab_to(page, "callback-email")
+    page.keyboard.type("keys@example.com")
+    tab_to(page, "callback-callback_time")
+    page.keyboard.type("Evening")  # a closed select picks the option typed
+    tab_to(page, "callback-privacy_ack")
+    page.keyboard.press("Space")
+    expect(page.locator("#callback-privacy_ack")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Request a call back")
+    page.keyboard.press("Enter")
+
+    result = page.locator("#callback-result")
+    expect(result).to_be_focused()
+    expect(result).to_contain_text("Request sent.")
+    page.screenshot(path=str(artifacts_dir / "callback-keyboard-only.png"), full_page=True)
+    lead = Lead.objects.get()
+    assert (lead.full_name, lead.phone, lead.email) == (
+        "Zoë O'Brien",
+        "+441534440123",
+        "keys@example.com",
+    )
+    assert lead.callback_time == "evening"
