@@ -272,6 +272,28 @@ class TestSpam:
         assert other.status_code == 303
         assert Lead.objects.count() == 4
 
+    def test_the_bench_exemption_lets_only_loopback_past_and_only_when_set(
+        self, client, home_html, settings, humans_are_quick
+    ):
+        settings.LEADS_RATE_LIMIT = (1, 600)
+        settings.LEADS_BENCH_RATE_LIMIT_EXEMPT = True
+        for n in range(3):  # the test client's REMOTE_ADDR is 127.0.0.1
+            assert submit_from(client, home_html, email=f"b{n}@example.com").status_code == 303
+        outside = {"REMOTE_ADDR": "192.0.2.60"}
+        assert (
+            submit_from(client, home_html, email="o1@example.com", headers=outside).status_code
+            == 303
+        )
+        assert (
+            submit_from(client, home_html, email="o2@example.com", headers=outside).status_code
+            == 429
+        )
+        settings.LEADS_BENCH_RATE_LIMIT_EXEMPT = False
+        # Exempt requests were not counted: loopback now has its one, then is refused.
+        assert submit_from(client, home_html, email="b8@example.com").status_code == 303
+        assert submit_from(client, home_html, email="b9@example.com").status_code == 429
+        assert Lead.objects.count() == 5
+
 
 class TestDuplicates:
     def test_same_person_within_the_window_makes_one_lead(
