@@ -83,7 +83,7 @@ def _submission(i, hidden):
     fields = dict(hidden)
     fields.update(
         full_name=f"Bench Reader {i}",
-        phone=f"07700 9{i % 1000:05d}"[:13],
+        phone=f"07123 {i % 1_000_000:06d}",
         email=f"reader{i}.{RUN}@bench.example",
         submission_key=str(uuid.uuid4()),
         callback_time=fields.get("callback_time") or "morning",
