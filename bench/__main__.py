@@ -191,7 +191,7 @@ def gunicorn(env, settings_module, label):
 def fetch(url, headers=None):
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -310,6 +310,12 @@ def machine_and_versions(env):
     }
 
 
+def _load_average():
+    with contextlib.suppress(OSError):
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return "unknown"
+
+
 def table(rows):
     header = (
         "| page | variant | X-Cache | req/s | ceiling req/s | % of ceiling | p50 ms | p95 ms "
@@ -348,6 +354,8 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         f"Each row alternates {args.slices} slices of the ceiling and of the page "
         f"({max(1, args.duration // args.slices)} s each) and is compared with the ceiling "
         "measured in its own slices; p50 is the median slice's, p95/p99 the worst slice's",
+        f"- Load average (1, 5, 15 min) at the start: {extra.pop('_load_start', '?')}; at the "
+        f"end: {_load_average()} (the machine is shared: other work runs meanwhile)",
         f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
         + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
         "",
@@ -420,7 +428,7 @@ def main():
         if page["cacheable"]:
             jobs.append((page, "cached"))
 
-    rows, ceilings, extra = [], [], {}
+    rows, ceilings, extra = [], [], {"_load_start": _load_average()}
     with (
         gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
         gunicorn(env, "cms.settings.production", "site") as (site_url, site_pid),

@@ -20,7 +20,6 @@ BUILT_IN = [
     ("home", "/", True),
     ("standard page", "/about/guides/guide-0007/", True),
     ("guides index", "/about/guides/", True),
-    ("sitemap.xml", "/sitemap.xml", True),
     ("search with a query", "/search/?q=data+breach+claim", False),
 ]
 
