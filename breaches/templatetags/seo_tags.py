@@ -67,7 +67,11 @@ def seo_meta(context):
     """Everything the head needs, worked out once: see templates/includes/seo_head.html."""
     request = context.get("request")
     page = context.get("page")
-    site_settings = SiteSettings.for_request(request) if request else None
+    try:
+        site_settings = SiteSettings.for_request(request) if request else None
+    except SiteSettings.DoesNotExist:
+        # A request no site answers (e.g. the call-back result after its site was deleted).
+        site_settings = None
     title = ""
     if page is not None:
         title = getattr(page, "seo_title", "") or getattr(page, "title", "")
