@@ -61,6 +61,7 @@ def bench_env():
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         CACHE_KEY_PREFIX=CACHE_PREFIX,
         PAGE_CACHE_BENCH_BYPASS="true",
+        LEADS_BENCH_RATE_LIMIT_EXEMPT="true",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
@@ -190,7 +191,7 @@ def gunicorn(env, settings_module, label):
 def fetch(url, headers=None):
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -309,6 +310,12 @@ def machine_and_versions(env):
     }
 
 
+def _load_average():
+    with contextlib.suppress(OSError):
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return "unknown"
+
+
 def table(rows):
     header = (
         "| page | variant | X-Cache | req/s | ceiling req/s | % of ceiling | p50 ms | p95 ms "
@@ -347,6 +354,8 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         f"Each row alternates {args.slices} slices of the ceiling and of the page "
         f"({max(1, args.duration // args.slices)} s each) and is compared with the ceiling "
         "measured in its own slices; p50 is the median slice's, p95/p99 the worst slice's",
+        f"- Load average (1, 5, 15 min) at the start: {extra.pop('_load_start', '?')}; at the "
+        f"end: {_load_average()} (the machine is shared: other work runs meanwhile)",
         f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
         + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
         "",
@@ -419,10 +428,10 @@ def main():
         if page["cacheable"]:
             jobs.append((page, "cached"))
 
-    rows, ceilings, extra = [], [], {}
+    rows, ceilings, extra = [], [], {"_load_start": _load_average()}
     with (
         gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
-        gunicorn(env, "cms.settings.production", "site") as (site_url, _),
+        gunicorn(env, "cms.settings.production", "site") as (site_url, site_pid),
     ):
         for page, variant in jobs:
             url = site_url + page["path"]
@@ -450,9 +459,11 @@ def main():
                 }
             )
         host, port = site_url.removeprefix("http://").split(":")
+        # The export first: it is of the corpus's 100,000 leads, before the POSTs add more.
+        log("CSV export step")
+        extra["CSV export"] = formpost.csv_export_load(host, int(port), env, site_pid)
         log("form POST step")
         extra["form POST"] = formpost.form_post_load(host, int(port), env)
-        extra["CSV export"] = formpost.csv_export_load(host, int(port), env)
 
     info = machine_and_versions(env)
     write_results(info, args, corpus, rows, ceilings, extra)

@@ -72,6 +72,190 @@ def standard_pages(stdout, n=STANDARD_PAGES):
     return f"{created} created, {len(existing)} kept"
 
 
+BENCH_SLUG = "bench-"
+LEAD_MARK = "bench-corpus"
+
+
+def _quiet_page_saves():
+    """Thousands of inserts in a row: no per-save search indexing (the new pages are indexed
+    in one batch at the end) and no page-cache purges (the cache is flushed before loading)."""
+    import logging
+
+    from django.db.models.signals import post_save
+    from modelsearch.signal_handlers import post_save_signal_handler
+
+    from breaches.models import BreachCaseStudyPage
+
+    post_save.disconnect(post_save_signal_handler, sender=BreachCaseStudyPage)
+    post_save.disconnect(dispatch_uid="page_cache_page_saved")
+    post_save.disconnect(dispatch_uid="page_cache_model_saved")
+    logging.getLogger("wagtail").setLevel(logging.WARNING)
+
+
+def case_studies(stdout, n=CASE_STUDIES):
+    """n live case studies under the demo index: a few shared generated images, one to three
+    breach types, two sources each, editor-picked related posts on every third one."""
+    import datetime
+    import random
+    import time
+
+    from django.utils import timezone
+    from wagtail.search.backends import get_search_backend
+
+    from bench.search import KINDS, WORDS, _organisation, _sentence
+    from breaches import demo as breaches_demo
+    from breaches.models import (
+        BreachCaseStudyPage,
+        BreachIndexPage,
+        BreachType,
+        CaseStudySource,
+        RelatedCaseStudy,
+    )
+
+    index = BreachIndexPage.objects.get()
+    existing = set(
+        BreachCaseStudyPage.objects.filter(slug__startswith=BENCH_SLUG).values_list(
+            "slug", flat=True
+        )
+    )
+    if len(existing) >= n:
+        return f"0 created, {len(existing)} kept"
+    images = [
+        breaches_demo._image(f"bench-image-{i}", f"Bench illustration {i}", colour)
+        for i, colour in enumerate([(30, 60, 110), (120, 40, 50), (30, 100, 70), (90, 70, 20)])
+    ]
+    types = list(BreachType.objects.all())
+    _quiet_page_saves()
+    rng = random.Random(20261125)
+    sectors = list(KINDS)
+    created = []
+    started = time.monotonic()
+    now = timezone.now()
+    for number in range(n):
+        sector = rng.choice(sectors)
+        organisation = _organisation(rng, sector)
+        start = rng.randrange(2012, 2026)
+        title = f"{organisation}: {rng.choice(WORDS)} {rng.choice(WORDS)} breach"
+        picked = rng.sample(types, rng.randrange(1, 4))
+        slug = f"{BENCH_SLUG}{number}"
+        if slug in existing:
+            continue
+        page = BreachCaseStudyPage(
+            title=title,
+            slug=slug,
+            organisation=organisation,
+            sector=sector,
+            period_start=start,
+            period_end=start + rng.choice([0, 0, 0, 1, 2]),
+            incidents_reported=rng.randrange(1, 400),
+            people_affected=rng.choice([None, rng.randrange(10, 500_000)]),
+            published_date=datetime.date(2020, 1, 1) + datetime.timedelta(rng.randrange(2200)),
+            summary=_sentence(rng, organisation, 30)[:400],
+            hero_image=images[number % len(images)],
+            body=[
+                ("heading", {"text": "What happened", "level": "h2"}),
+                ("paragraph", f"<p>{_sentence(rng, organisation, 120)}</p>"),
+                ("heading", {"text": "Who can claim", "level": "h2"}),
+                ("paragraph", f"<p>{_sentence(rng, organisation, 120)}</p>"),
+            ],
+            live=True,
+            first_published_at=now,
+            last_published_at=now,
+        )
+        page.breach_types = picked
+        index.add_child(instance=page)
+        created.append(page)
+        if len(created) % 250 == 0:
+            index.refresh_from_db()
+            print(
+                f"  {len(created)} case studies ({time.monotonic() - started:.0f} s)",
+                file=sys.stderr,
+            )
+    CaseStudySource.objects.bulk_create(
+        CaseStudySource(
+            page=page,
+            sort_order=position,
+            title=f"{page.organisation} breach: {label}",
+            publisher=publisher,
+            url=f"https://example.org/{page.slug}/{position}",
+            date=page.published_date,
+        )
+        for page in created
+        for position, (label, publisher) in enumerate(
+            [("regulator's notice", "Information Commissioner's Office"), ("report", "BBC")]
+        )
+    )
+    pks = list(
+        BreachCaseStudyPage.objects.filter(slug__startswith=BENCH_SLUG).values_list("pk", flat=True)
+    )
+    RelatedCaseStudy.objects.bulk_create(
+        RelatedCaseStudy(page=page, related_page_id=rng.choice(pks), sort_order=position)
+        for i, page in enumerate(created)
+        if i % 3 == 0
+        for position in range(2)
+    )
+    backend = get_search_backend()
+    for start in range(0, len(created), 200):
+        batch = BreachCaseStudyPage.objects.filter(
+            pk__in=[page.pk for page in created[start : start + 200]]
+        ).prefetch_related("breach_types")
+        backend.add_bulk(BreachCaseStudyPage, list(batch))
+    _analyze("wagtailcore_page", "breaches_breachcasestudypage", "breaches_relatedcasestudy")
+    return f"{len(created)} created, {len(existing)} kept, {len(images)} shared images"
+
+
+def _analyze(*tables):
+    """Fresh planner statistics after a bulk insert, as autovacuum would give them later."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def leads(stdout, n=LEADS):
+    """Exactly n leads marked as the corpus's, inserted in batches; leads left by an earlier
+    run's form POST step are removed so each run starts from the same table."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.models import Lead
+
+    removed, _ = (
+        Lead.objects.exclude(utm_source=LEAD_MARK).filter(email__endswith="@bench.example").delete()
+    )
+    existing = Lead.objects.filter(utm_source=LEAD_MARK).count()
+    now = timezone.now()
+    names = ["Ann Smith", "Zoë O'Brien-Łukasiewicz", "Rajesh Patel", '=HYPERLINK("x")']
+    batch = []
+    for number in range(existing, n):
+        batch.append(
+            Lead(
+                full_name=names[number % 4],
+                phone=f"+4477009{number % 100000:05d}",
+                email=f"corpus{number}@example.com",
+                callback_time="morning",
+                privacy_acknowledged_at=now,
+                source_page_title="Bench case study",
+                source_page_url="/case-studies/bench-1/",
+                utm_source=LEAD_MARK,
+                utm_campaign="spring" if number % 2 else "",
+                created_at=now - timedelta(minutes=number),
+                notification_status="sent",
+            )
+        )
+        if len(batch) == 5000:
+            Lead.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Lead.objects.bulk_create(batch)
+    return (
+        f"{max(0, n - existing)} created, {existing} kept, {removed} from earlier POST runs removed"
+    )
+
+
 def app_step(app, n):
     """A step that asks `<app>.demo.build_bench_corpus(n, stdout)` for its part of the corpus."""
 
@@ -94,8 +278,8 @@ STEPS = [
     ("standard pages", standard_pages),
     # >>> hooks for the case-study and leads features: they activate as soon as the apps
     # provide build_bench_corpus (see the module docstring).
-    ("case studies", app_step("breaches", CASE_STUDIES)),
-    ("leads", app_step("leads", LEADS)),
+    ("case studies", lambda stdout: case_studies(stdout)),
+    ("leads", lambda stdout: leads(stdout)),
 ]
 
 

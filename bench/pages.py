@@ -11,6 +11,7 @@ BreachIndexPage / BreachCaseStudyPage found in the corpus is measured under a ge
 
 import json
 import sys
+from contextlib import suppress
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -19,7 +20,6 @@ BUILT_IN = [
     ("home", "/", True),
     ("standard page", "/about/guides/guide-0007/", True),
     ("guides index", "/about/guides/", True),
-    ("sitemap.xml", "/sitemap.xml", True),
     ("search with a query", "/search/?q=data+breach+claim", False),
 ]
 
@@ -28,6 +28,16 @@ def discover():
     from django.apps import apps
 
     pages = list(BUILT_IN)
+    with suppress(LookupError):
+        breach_type = apps.get_model("breaches", "BreachType").objects.order_by("pk").first()
+        study = apps.get_model("breaches", "BreachCaseStudyPage")
+        if breach_type:
+            pages.append(
+                ("case study index, filtered", f"/case-studies/?type={breach_type.slug}", True)
+            )
+        bench_study = study.objects.live().filter(slug="bench-7").first()
+        if bench_study:
+            pages.append(("case study", bench_study.url, True))
     seen = {path for _, path, _ in pages}
     provided = set()
     for app in ("breaches", "leads"):

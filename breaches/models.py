@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
@@ -509,18 +509,22 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
         return [article, breadcrumbs]
 
     def get_context(self, request, *args, **kwargs):
+        # Lazy: most of the page comes from a shared fragment ({% shared_fragment %}), so
+        # what only the fragment shows is fetched only when the fragment is rendered.
         context = super().get_context(request, *args, **kwargs)
-        context["breach_types"] = self.breach_type_list
-        context["sources"] = list(self.sources.all())
-        context["related_posts"] = self.get_related_posts()
-        context["breadcrumbs"] = self.get_breadcrumbs(request)
+        context["breach_types"] = SimpleLazyObject(lambda: self.breach_type_list)
+        context["sources"] = SimpleLazyObject(lambda: list(self.sources.all()))
+        context["related_posts"] = SimpleLazyObject(self.get_related_posts)
+        context["breadcrumbs"] = SimpleLazyObject(lambda: self.get_breadcrumbs(request))
         context["callback_form"] = self.get_callback_form(request)
         if self.hero_image_id:
-            context["hero_image"] = (
-                get_image_model()
-                .objects.prefetch_renditions()
-                .filter(pk=self.hero_image_id)
-                .first()
+            context["hero_image"] = SimpleLazyObject(
+                lambda: (
+                    get_image_model()
+                    .objects.prefetch_renditions()
+                    .filter(pk=self.hero_image_id)
+                    .first()
+                )
             )
         return context
 

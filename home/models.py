@@ -3,6 +3,7 @@ import uuid
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -102,6 +103,56 @@ class HomePage(CallBackFormMixin, Page):
 
     class Meta:
         verbose_name = "home page"
+
+    def route(self, request, path_components):
+        """Wagtail's routing, in two queries instead of two per level below the home page.
+
+        Wagtail finds each path component's child and then its specific page, one level at a
+        time. Here every page on the path is found at once by url_path, then only the last
+        one's specific page is loaded. Whenever a page on the way could route differently
+        (a custom route(), or a routable page whose own sub-URL matches the rest of the
+        path) Wagtail's own routing decides, so the result is always the same page."""
+        if len(path_components) > 1:
+            result = self._route_by_url_path(request, path_components)
+            if result is not None:
+                return result
+        return super().route(request, path_components)
+
+    def _route_by_url_path(self, request, path_components):
+        from wagtail.contrib.routable_page.models import RoutablePageMixin
+
+        url_paths = [
+            self.url_path + "/".join(path_components[: depth + 1]) + "/"
+            for depth in range(len(path_components))
+        ]
+        on_path = {
+            page.url_path: page
+            for page in Page.objects.filter(
+                url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth
+            ).only("id", "url_path", "content_type_id", "live")
+        }
+        if len(on_path) != len(url_paths):
+            return None
+        for depth, url_path in enumerate(url_paths[:-1]):
+            model = on_path[url_path].specific_class
+            if model is None or not issubclass(model, Page):
+                return None
+            if issubclass(model, RoutablePageMixin):
+                if on_path[url_path].live:
+                    rest = "/" + "/".join(path_components[depth + 1 :]) + "/"
+                    try:
+                        model().resolve_subpage(rest)
+                    except Http404:
+                        continue
+                    return None  # its own sub-URL: Wagtail routes it
+            elif model.route is not Page.route:
+                return None
+        target = on_path[url_paths[-1]]
+        model = target.specific_class
+        if model is None:
+            return None
+        page = model.objects.get(pk=target.pk)
+        return page.route(request, [])
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -225,7 +276,12 @@ class SiteSettings(BaseSiteSetting):
     ]
 
     # One query per request for the settings and the pages they link to.
-    select_related = ["privacy_policy_page", "cookie_policy_page", "default_callback_form"]
+    select_related = [
+        "privacy_policy_page",
+        "cookie_policy_page",
+        "default_callback_form",
+        "default_callback_form__privacy_page",
+    ]
 
     class Meta:
         verbose_name = "site settings"

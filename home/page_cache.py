@@ -129,6 +129,10 @@ DEFAULTS = {
     "PAGE_CACHE_BENCH_BYPASS": False,
     # Add `X-Cache-Reason` explaining a BYPASS (tests and development).
     "PAGE_CACHE_EXPLAIN": False,
+    # Fragments of pages ({% shared_fragment %}) kept in the shared cache for page-cache misses
+    # (bypassed readers, new query strings, the first reader after a purge); see
+    # fragment_lookup. Off when the page cache is off.
+    "PAGE_FRAGMENTS_ENABLED": True,
 }
 
 _PAIR = r"[\w.:+-]{1,40}=[\w.:+-]{0,40}"
@@ -625,6 +629,55 @@ class PageCacheMiddleware:
         ):
             response["Cache-Control"] = "private, no-cache"
         return _stamp(response, BYPASS, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Fragments: parts of a page kept across requests, purged with the pages that show them
+
+_FRAGMENT_PREFIX = "pagecache:fragment:"
+
+
+def fragment_lookup(request, name, depends_on=None):
+    """(cached html or None, store(html)) for the fragment `name` of this request's page.
+
+    A fragment is kept per host, full path and name, with the generation token and the tokens
+    of the paths it depends on (default: the request's own path) as they were *before* it was
+    rendered, and used only while all are current: exactly when a cached copy of the page
+    would be. So every purge rule of the page cache (publishing, related pages, snippets,
+    settings) applies to fragments unchanged. One MGET per fragment.
+
+    Never for previews, non-GET requests, logged-in users or when the page cache is off:
+    those may show drafts or personal data. Returns (None, None) when not to cache.
+    """
+    if (
+        request is None
+        or not _setting("PAGE_CACHE_ENABLED")
+        or not _setting("PAGE_FRAGMENTS_ENABLED")
+        or request.method not in ("GET", "HEAD")
+        or getattr(request, "is_preview", False)
+        or getattr(request, "is_dummy", False)
+    ):
+        return None, None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return None, None
+    paths = [request.path] if depends_on is None else list(depends_on)
+    path_keys = [_path_key(path) for path in paths]
+    entry_key = _FRAGMENT_PREFIX + _digest(f"{request.get_host()}|{request.get_full_path()}|{name}")
+    found = _get_many([_GENERATION_KEY, *path_keys, entry_key])
+    if _GENERATION_KEY not in found or any(key not in found for key in path_keys):
+        for key in path_keys:
+            generation, found[key] = _current_tokens(key)
+        found[_GENERATION_KEY] = generation
+    tokens = (found[_GENERATION_KEY], *[found[key] for key in path_keys])
+    entry = found.get(entry_key)
+    if entry and entry[0] == tokens:
+        return entry[1], None
+
+    def store(html):
+        cache.set(entry_key, (tokens, str(html)), timeout=_setting("PAGE_CACHE_TIMEOUT"))
+
+    return None, store
 
 
 # --------------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ class TestQueryBudgets:
     def _uncached(self, settings):
         settings.PAGE_CACHE_ENABLED = False
 
-    DETAIL_BUDGET = 26
+    DETAIL_BUDGET = 22
 
     def _studies(self, case_study_factory, count, image, types):
         return [
