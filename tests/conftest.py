@@ -45,6 +45,50 @@ def _urlconf_loaded_before_any_settings_override():
     get_resolver().url_patterns  # noqa: B018 - the import is the point
 
 
+@pytest.fixture(scope="session")
+def _migrated_baseline(django_db_setup, django_db_blocker):
+    """What the migrations created (root page, site, groups, cookie groups), serialized once,
+    before any test can flush it."""
+    with django_db_blocker.unblock():
+        return connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture(autouse=True)
+def _restore_migrated_database(request, _migrated_baseline):
+    """Every transactional test (live server, browser) starts from the migrated database.
+
+    Transactional tests flush the database when they end, and post_migrate then refills
+    content types and permissions under new ids. Django's own serialized rollback keeps its
+    copy on the connection object, which Playwright's event loop swaps for a new one, so it
+    cannot be relied on here: this keeps the copy itself and restores it when it is missing.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from wagtail.models import Page
+
+    if Page.objects.filter(depth=1).exists():
+        return
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.color import no_style
+
+    call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+    connection.creation.deserialize_db_from_string(_migrated_baseline)
+    ContentType.objects.clear_cache()
+    # The flush restarted id sequences (PostgreSQL); move them past the restored rows.
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), apps.get_models(include_auto_created=True)
+    )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache

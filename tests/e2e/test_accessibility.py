@@ -193,7 +193,7 @@ def banner_states(page):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("target", [target.param() for target in TARGETS])
 def test_page_is_accessible_and_valid(visit, target, artifacts_dir):
     page, html = visit(target)

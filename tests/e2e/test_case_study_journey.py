@@ -8,7 +8,7 @@ import pytest
 # Wagtail's migrations made (the root page, groups) for whichever test runs next.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

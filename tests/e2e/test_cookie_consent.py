@@ -11,7 +11,7 @@ pytestmark = [
     pytest.mark.browser,
     # Serialized rollback brings back what the migrations created (root page, cookie groups)
     # after each flush, so every journey starts from a freshly migrated site.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 NECESSARY = {"cookie_consent", "csrftoken", "sessionid"}

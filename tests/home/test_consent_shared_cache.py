@@ -57,7 +57,7 @@ def _database_url():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_change_in_another_process_reaches_this_one(client):
     if not _redis_up():
         pytest.skip(f"no Redis at {REDIS_URL}")
