@@ -90,7 +90,7 @@ def _parse(data):
 
 def client_ip(request):
     """The client's address, trusting X-Forwarded-For only as far as our own proxies."""
-    proxies = getattr(settings, "LEADS_TRUSTED_PROXY_COUNT", 0)
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if proxies:
         forwarded = [
             part.strip()

@@ -207,7 +207,6 @@ LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
 LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
 LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
 # X-Forwarded-For is trusted only for this many proxies in front of the app.
-LEADS_TRUSTED_PROXY_COUNT = env_int("LEADS_TRUSTED_PROXY_COUNT", 0)
 LEADS_MAX_BODY_BYTES = 16_384
 # XLSX files are assembled before sending; larger exports must use the streamed CSV.
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
