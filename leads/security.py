@@ -45,7 +45,7 @@ class TokenInvalid(Exception):
     """The token is missing, malformed or not signed by us."""
 
 
-def make_token(page, form_snippet, rendered_at=None):
+def make_token(page, form_snippet, rendered_at=None, request=None):
     payload = {
         "p": page.pk if page is not None else None,
         "f": form_snippet.pk if form_snippet is not None else None,
@@ -53,7 +53,7 @@ def make_token(page, form_snippet, rendered_at=None):
         "v": form_snippet.privacy_notice_version if form_snippet is not None else "",
         # Kept so a lead still says where it came from if the page is deleted meanwhile.
         "n": (page.title[:255] if page is not None else ""),
-        "u": (page.url[:500] if page is not None and page.url else ""),
+        "u": ((page.get_url(request=request) or "")[:500] if page is not None else ""),
     }
     return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
 

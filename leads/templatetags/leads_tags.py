@@ -1,4 +1,6 @@
 from django import template
+from django.conf import settings
+from django.template.loader import render_to_string
 from wagtail.models import Page
 
 from leads.forms import LeadForm
@@ -6,6 +8,30 @@ from leads.security import make_token
 from leads.views import FORM_STATE_ATTR
 
 register = template.Library()
+
+FIELD_TEMPLATES = (
+    "leads/includes/lead_fields.html",
+    "leads/includes/privacy_ack_field.html",
+)
+
+# An empty form's inputs depend on nothing but the code, so each process renders them once:
+# Django renders every widget through a template of its own, about half of a page's time.
+_unbound_fields = {}
+
+
+def render_fields(form=None):
+    """(inputs before the privacy notice, the acknowledgement checkbox) as HTML.
+
+    Rendered afresh for a reader's form (their values and errors) and under DEBUG (where
+    templates change under a running server); an empty form's (form=None) come from this
+    process's copy."""
+    if form is None and not settings.DEBUG:
+        rendered = _unbound_fields.get(LeadForm)
+        if rendered is None:
+            rendered = _unbound_fields[LeadForm] = render_fields(LeadForm())
+        return rendered
+    form = form if form is not None else LeadForm()
+    return tuple(render_to_string(name, {"form": form}) for name in FIELD_TEMPLATES)
 
 
 @register.inclusion_tag("leads/callback_box.html", takes_context=True)
@@ -21,7 +47,7 @@ def callback_box(context, form_snippet):
     if not isinstance(page, Page):
         page = None
     state = getattr(request, FORM_STATE_ATTR, None) if request is not None else None
-    form = state["form"] if state else LeadForm()
+    form = state["form"] if state else None
     sent = (
         request is not None
         and request.method == "GET"
@@ -30,12 +56,20 @@ def callback_box(context, form_snippet):
     )
     token = ""
     if form_snippet is not None:
-        token = make_token(page, form_snippet, rendered_at=state["rendered_at"] if state else None)
+        token = make_token(
+            page,
+            form_snippet,
+            rendered_at=state["rendered_at"] if state else None,
+            request=request,
+        )
+    fields_html, ack_html = render_fields(form) if form_snippet is not None else ("", "")
     return {
         "request": request,
         "page": page,
         "snippet": form_snippet,
         "form": form,
+        "fields_html": fields_html,
+        "ack_html": ack_html,
         "token": token,
         "sent": sent,
     }
