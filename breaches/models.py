@@ -27,6 +27,7 @@ from wagtail.search import index
 from breaches.blocks import CaseStudyStreamBlock
 from home.blocks import RICH_TEXT_FEATURES
 from home.models import CallBackFormMixin
+from home.site_memo import MemoisedViewRestrictionsMixin, memoised, public
 
 RELATED_POSTS = 3
 CASE_STUDIES_PER_PAGE = 10
@@ -93,17 +94,13 @@ class BreachType(index.Indexed, models.Model):
 def _card_queryset():
     """Case studies ready to show as cards: types and image renditions fetched in bulk so a
     list costs the same number of queries whatever its length."""
-    return (
-        BreachCaseStudyPage.objects.live()
-        .public()
-        .prefetch_related(
-            "breach_types",
-            Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
-        )
+    return public(BreachCaseStudyPage.objects.live()).prefetch_related(
+        "breach_types",
+        Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
     )
 
 
-class BreachIndexPage(RoutablePageMixin, Page):
+class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
     """The list of case studies at /case-studies/: newest first, filtered by breach type,
     sector and year through plain links and a GET form, and the RSS feed."""
 
@@ -128,7 +125,12 @@ class BreachIndexPage(RoutablePageMixin, Page):
         return _card_queryset().child_of(self).order_by("-published_date", "-first_published_at")
 
     def filter_options(self):
-        """What readers can filter by: breach types, sectors, and the years case studies cover."""
+        """What readers can filter by: breach types, sectors, and the years case studies cover.
+
+        Kept until a case study is published or a breach type edited (home/site_memo.py)."""
+        return memoised(("breach-filter-options", self.pk), self._filter_options)
+
+    def _filter_options(self):
         years = BreachCaseStudyPage.objects.live().aggregate(
             first=Min("period_start"), last=Max(Coalesce("period_end", "period_start"))
         )
@@ -249,7 +251,7 @@ class BreachCaseStudyPageForm(WagtailAdminPageForm):
         return cleaned_data
 
 
-class BreachCaseStudyPage(CallBackFormMixin, Page):
+class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
     """One data breach told for the people it affected: the facts at a glance, the story,
     its sources, how to claim, and related case studies."""
 
@@ -421,7 +423,7 @@ class BreachCaseStudyPage(CallBackFormMixin, Page):
         return related[:RELATED_POSTS]
 
     def _automatic_related_ids(self, exclude):
-        queryset = BreachCaseStudyPage.objects.live().public().exclude(pk__in=[self.pk, *exclude])
+        queryset = public(BreachCaseStudyPage.objects.live()).exclude(pk__in=[self.pk, *exclude])
         # Each criterion is used only when it can match: PostgreSQL refuses to order by the
         # constant an empty criterion compiles to.
         ranking = []

@@ -1,6 +1,7 @@
 import uuid
 
 import phonenumbers
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
@@ -11,6 +12,7 @@ from wagtail.models import Page, Site
 from wagtail.search import index
 
 from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
+from home.site_memo import MemoisedViewRestrictionsMixin, memoised
 
 
 class CallBackFormMixin(models.Model):
@@ -42,7 +44,11 @@ class CallBackFormMixin(models.Model):
         return site_settings.default_callback_form
 
 
-class HomePage(CallBackFormMixin, Page):
+def _model_of(content_type_id):
+    return ContentType.objects.get_for_id(content_type_id).model_class()
+
+
+class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
     """The front door: what the firm does, the latest case studies, and how to start a claim."""
 
     hero_heading = models.CharField(
@@ -105,14 +111,16 @@ class HomePage(CallBackFormMixin, Page):
         verbose_name = "home page"
 
     def route(self, request, path_components):
-        """Wagtail's routing, in two queries instead of two per level below the home page.
+        """Wagtail's routing, in one query (two after a publish) instead of two per level
+        below the home page.
 
         Wagtail finds each path component's child and then its specific page, one level at a
-        time. Here every page on the path is found at once by url_path, then only the last
-        one's specific page is loaded. Whenever a page on the way could route differently
-        (a custom route(), or a routable page whose own sub-URL matches the rest of the
-        path) Wagtail's own routing decides, so the result is always the same page."""
-        if len(path_components) > 1:
+        time. Here every page on the path is found at once by url_path (and remembered until
+        the next publish), then only the last one's specific page is loaded. Whenever a page on
+        the way could route differently (a custom route(), or a routable page whose own sub-URL
+        matches the rest of the path) Wagtail's own routing decides, so the result is always
+        the same page."""
+        if path_components:
             result = self._route_by_url_path(request, path_components)
             if result is not None:
                 return result
@@ -125,20 +133,25 @@ class HomePage(CallBackFormMixin, Page):
             self.url_path + "/".join(path_components[: depth + 1]) + "/"
             for depth in range(len(path_components))
         ]
-        on_path = {
-            page.url_path: page
-            for page in Page.objects.filter(
-                url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth
-            ).only("id", "url_path", "content_type_id", "live")
-        }
+        # Which pages lie on the path changes only when pages are published, moved or deleted:
+        # kept with the site's snapshot (home/site_memo.py) until then.
+        on_path = memoised(
+            ("pages-on-path", self.pk, *url_paths),
+            lambda: {
+                url_path: (pk, content_type_id, live)
+                for pk, url_path, content_type_id, live in Page.objects.filter(
+                    url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth
+                ).values_list("id", "url_path", "content_type_id", "live")
+            },
+        )
         if len(on_path) != len(url_paths):
             return None
         for depth, url_path in enumerate(url_paths[:-1]):
-            model = on_path[url_path].specific_class
+            model = _model_of(on_path[url_path][1])
             if model is None or not issubclass(model, Page):
                 return None
             if issubclass(model, RoutablePageMixin):
-                if on_path[url_path].live:
+                if on_path[url_path][2]:
                     rest = "/" + "/".join(path_components[depth + 1 :]) + "/"
                     try:
                         model().resolve_subpage(rest)
@@ -147,11 +160,14 @@ class HomePage(CallBackFormMixin, Page):
                     return None  # its own sub-URL: Wagtail routes it
             elif model.route is not Page.route:
                 return None
-        target = on_path[url_paths[-1]]
-        model = target.specific_class
+        target_pk, content_type_id, _live = on_path[url_paths[-1]]
+        model = _model_of(content_type_id)
         if model is None:
             return None
-        page = model.objects.get(pk=target.pk)
+        try:
+            page = model.objects.get(pk=target_pk)
+        except model.DoesNotExist:
+            return None  # deleted since: Wagtail's own routing answers 404
         return page.route(request, [])
 
     def get_context(self, request, *args, **kwargs):
@@ -160,7 +176,7 @@ class HomePage(CallBackFormMixin, Page):
         return context
 
 
-class StandardPage(Page):
+class StandardPage(MemoisedViewRestrictionsMixin, Page):
     """A plain content page: privacy policy, cookie policy, about us."""
 
     intro = models.TextField(

@@ -16,7 +16,8 @@ Each stored entry carries two version tokens read *before* the page was rendered
 A lookup fetches both tokens and the entry in one round trip (``get_many``) and serves the
 entry only if its tokens are still current. With Redis, each process also keeps recent
 entries and tokens in memory, emptied by purge messages on a Redis pub/sub channel that it
-reads before every use (see ``_LocalLayer``), so most hits need no round trip at all.
+reads before every use (see ``_LocalLayer``), so most hits need no round trip at all; shared
+fragments (``fragment_lookup``) are kept there the same way.
 
 Tokens are random, not counters, so a token that was evicted and re-created can never match
 an old entry. Because the tokens are read before rendering, a page rendered from data older
@@ -118,14 +119,19 @@ DEFAULTS = {
     # Always purged when any page is published, unpublished, moved or deleted.
     "PAGE_CACHE_ALWAYS_PURGE": ("/sitemap.xml", "/case-studies/feed/"),
     # Models that are not snippets or settings but whose saves change what every page shows
-    # (the cookie banner lists the consent groups).
-    "PAGE_CACHE_PURGE_ALL_MODELS": ("cookie_consent.CookieGroup", "cookie_consent.Cookie"),
+    # (the cookie banner lists the consent groups; a view restriction hides a whole subtree).
+    "PAGE_CACHE_PURGE_ALL_MODELS": (
+        "cookie_consent.CookieGroup",
+        "cookie_consent.Cookie",
+        "wagtailcore.PageViewRestriction",
+    ),
     # Models whose saves never change what pages show, even if registered as snippets.
     "PAGE_CACHE_IGNORE_MODELS": ("leads.Lead",),
     # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
     # the Redis backend; see _LocalLayer.
     "PAGE_CACHE_LOCAL_ENTRIES": 500,
-    # Benchmark only: honour an `X-Bench-Bypass: 1` header to measure the uncached page.
+    # Benchmark only: honour an `X-Bench-Bypass: 1` header to measure the uncached page
+    # (`X-Bench-Bypass: cold`: without shared fragments and the site snapshot either).
     "PAGE_CACHE_BENCH_BYPASS": False,
     # Add `X-Cache-Reason` explaining a BYPASS (tests and development).
     "PAGE_CACHE_EXPLAIN": False,
@@ -245,6 +251,7 @@ class _LocalLayer:
         self.size = size
         self.pid = os.getpid()
         self.entries = OrderedDict()
+        self.fragments = OrderedDict()
         self.tokens = {}
         self.bytes = 0
         self.pubsub = None
@@ -258,6 +265,7 @@ class _LocalLayer:
 
     def clear(self):
         self.entries.clear()
+        self.fragments.clear()
         self.tokens.clear()
         self.bytes = 0
 
@@ -337,6 +345,14 @@ class _LocalLayer:
             _, dropped = self.entries.popitem(last=False)
             self.bytes -= len(dropped[4])
 
+    def remember_fragment(self, entry_key, entry, tokens):
+        """Like remember(), for a shared fragment: (tokens, html), checked the same way."""
+        self.tokens.update(tokens)
+        self.fragments.pop(entry_key, None)
+        self.fragments[entry_key] = entry
+        while len(self.fragments) > 2 * self.size:
+            self.fragments.popitem(last=False)
+
 
 _local = threading.local()
 
@@ -351,6 +367,20 @@ def _local_layer():
         # New thread, new backend (settings changed in tests) or a forked worker.
         layer = _local.layer = _LocalLayer(backend, size)
     return layer
+
+
+def _checked_local_layer(request=None):
+    """The local layer if it can be trusted now, or None; asked once per request, so the
+    parts of one page (its fragments, the site snapshot) all see the same purges."""
+    local = _local_layer()
+    if local is None:
+        return None
+    usable = getattr(request, "_page_cache_local_usable", None)
+    if usable is None:
+        usable = local.usable()
+        if request is not None:
+            request._page_cache_local_usable = usable
+    return local if usable else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,6 +496,8 @@ def _request_key(request):
     if request.method not in ("GET", "HEAD"):
         return None, "method"
     if _setting("PAGE_CACHE_BENCH_BYPASS") and request.headers.get("X-Bench-Bypass"):
+        # "cold": render as a fresh process would, without fragments or the site snapshot.
+        request._page_cache_cold = request.headers["X-Bench-Bypass"] == "cold"
         return None, "bench"
     path = request.path
     if any(path.startswith(prefix) for prefix in _setting("PAGE_CACHE_SKIP_PATHS")):
@@ -562,9 +594,7 @@ class PageCacheMiddleware:
             return self._bypass(request, self.get_response(request), path_key_or_reason)
         path_key = path_key_or_reason
 
-        local = _local_layer()
-        if local is not None and not local.usable():
-            local = None
+        local = _checked_local_layer(request)
         if local is not None:
             generation = local.tokens.get(_GENERATION_KEY)
             path_token = local.tokens.get(path_key)
@@ -656,6 +686,7 @@ def fragment_lookup(request, name, depends_on=None):
         or request.method not in ("GET", "HEAD")
         or getattr(request, "is_preview", False)
         or getattr(request, "is_dummy", False)
+        or getattr(request, "_page_cache_cold", False)
     ):
         return None, None
     user = getattr(request, "user", None)
@@ -664,6 +695,12 @@ def fragment_lookup(request, name, depends_on=None):
     paths = [request.path] if depends_on is None else list(depends_on)
     path_keys = [_path_key(path) for path in paths]
     entry_key = _FRAGMENT_PREFIX + _digest(f"{request.get_host()}|{request.get_full_path()}|{name}")
+    local = _checked_local_layer(request)
+    if local is not None:
+        known = (local.tokens.get(_GENERATION_KEY), *[local.tokens.get(key) for key in path_keys])
+        entry = local.fragments.get(entry_key)
+        if entry and all(known) and entry[0] == known:
+            return entry[1], None
     found = _get_many([_GENERATION_KEY, *path_keys, entry_key])
     if _GENERATION_KEY not in found or any(key not in found for key in path_keys):
         for key in path_keys:
@@ -672,12 +709,42 @@ def fragment_lookup(request, name, depends_on=None):
     tokens = (found[_GENERATION_KEY], *[found[key] for key in path_keys])
     entry = found.get(entry_key)
     if entry and entry[0] == tokens:
+        if local is not None:
+            local.remember_fragment(
+                entry_key, entry, dict(zip([_GENERATION_KEY, *path_keys], tokens, strict=True))
+            )
         return entry[1], None
 
     def store(html):
         cache.set(entry_key, (tokens, str(html)), timeout=_setting("PAGE_CACHE_TIMEOUT"))
 
     return None, store
+
+
+def current_tokens(paths, request=None):
+    """The generation token and these paths' tokens, as a tuple, or None when the page cache
+    is off. Anything built from the database after this call and kept under the tuple is
+    current exactly as long as the tuple is (see home/site_memo.py).
+
+    This process's local layer answers without a round trip while its purge subscription is
+    alive; otherwise one MGET."""
+    if not _setting("PAGE_CACHE_ENABLED") or getattr(request, "_page_cache_cold", False):
+        return None
+    keys = [_GENERATION_KEY, *(_path_key(path) for path in paths)]
+    local = _checked_local_layer(request)
+    if local is not None:
+        known = [local.tokens.get(key) for key in keys]
+        if all(known):
+            return tuple(known)
+    found = _get_many(keys)
+    if any(key not in found for key in keys):
+        for key in keys[1:]:
+            found[_GENERATION_KEY], found[key] = _current_tokens(key)
+    tokens = tuple(found[key] for key in keys)
+    if local is not None:
+        # Safe to keep: a purge after this read arrives as a message, applied before next use.
+        local.tokens.update(zip(keys, tokens, strict=True))
+    return tokens
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 from django import template
 from wagtail.models import Site
 
+from home.site_memo import public
+
 register = template.Library()
 
 
@@ -11,7 +13,7 @@ def main_menu(context):
     site = Site.find_for_request(request) if request else None
     items = []
     if site is not None:
-        items = list(site.root_page.get_children().live().public().in_menu().specific(defer=True))
+        items = list(public(site.root_page.get_children().live()).in_menu().specific(defer=True))
     current = context.get("page")
     current_path = getattr(current, "path", "")
     return {

@@ -4,12 +4,6 @@ Every assertion is about what a visitor receives (the body and the X-Cache heade
 real request through the whole middleware stack.
 """
 
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -19,8 +13,7 @@ from wagtail.models import Page, PageViewRestriction
 from home import page_cache
 from home.models import SiteSettings, StandardPage
 from tests.home import page_cache_urls
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.home.redis_processes import REDIS_URL, in_other_process
 
 
 @pytest.fixture
@@ -511,80 +504,25 @@ class TestPurges:
 # Several processes sharing one Redis
 
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
-
-
-def _redis_available():
-    try:
-        import redis
-
-        return redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def shared_redis(settings):
-    if not _redis_available():
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"test-page-cache-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield prefix
-    import redis
-
-    connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(f"{prefix}:*"):
-        connection.delete(key)
-
-
-def _in_other_process(prefix, code):
-    """Run `code` in a fresh Python with the production settings and the same Redis."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cms.settings.production",
-        "SECRET_KEY": "two-process-test-" + uuid.uuid4().hex,
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": prefix,
-        "DATABASE_URL": "sqlite:///:memory:",
-    }
-    script = f"import django; django.setup()\nfrom home import page_cache\n{code}"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.mark.django_db
 class TestSharedAcrossProcesses:
     def test_a_page_purge_in_one_process_is_seen_by_another(self, demo_site, shared_redis):
         get(Client(), "/about/")
         assert get(Client(), "/about/")[1] == "HIT"
-        _in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
+        in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
         assert get(Client(), "/about/")[1] == "MISS"
         assert get(Client(), "/about/")[1] == "HIT"
 
     def test_a_purge_everything_in_one_process_is_seen_by_another(self, demo_site, shared_redis):
         for path in ("/", "/about/"):
             get(Client(), path)
-        _in_other_process(shared_redis, "page_cache.purge_all()")
+        in_other_process(shared_redis, "page_cache.purge_all()")
         assert get(Client(), "/")[1] == "MISS"
         assert get(Client(), "/about/")[1] == "MISS"
 
     def test_the_other_process_reads_what_this_one_stored(self, demo_site, shared_redis):
         get(Client(), "/about/")
-        out = _in_other_process(
+        out = in_other_process(
             shared_redis,
             "from django.core.cache import cache\n"
             "print(cache.get(page_cache._path_key('/about/')) is not None)",
@@ -606,7 +544,7 @@ class TestSharedAcrossProcesses:
         assert state == "HIT"
         assert "<h1>About us</h1>" in body
         # A purge from another process reaches this process's memory before its next request.
-        _in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
+        in_other_process(shared_redis, "page_cache.purge_paths(['/about/'])")
         assert get(Client(), "/about/")[1] == "MISS"
 
     def test_a_lost_purge_subscription_empties_process_memory(self, demo_site, shared_redis):
