@@ -246,16 +246,23 @@ class TestMediaInABucket:
         self, admin_client, bucket, s3_endpoint, settings
     ):
         bucket_name, client = bucket
-        too_big = _png() + b"\0" * settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+        big_image = _png() + b"\0" * settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+        big_document = b"%PDF-1.4\n" + b"0" * settings.WAGTAILDOCS_MAX_UPLOAD_SIZE
+        refused = [
+            ("/admin/images/add/", "big.png", big_image),
+            ("/admin/images/add/", "page.png", b"<html></html>"),
+            ("/admin/documents/add/", "big.pdf", big_document),
+            ("/admin/documents/add/", "page.html", b"<script>alert(1)</script>"),
+        ]
         with _media_in_bucket(bucket_name, s3_endpoint):
-            for name, content in [("big.png", too_big), ("page.png", b"<html></html>")]:
+            for path, name, content in refused:
                 response = admin_client.post(
-                    "/admin/images/add/",
-                    {"title": name, "file": SimpleUploadedFile(name, content, "image/png")},
+                    path, {"title": name, "file": SimpleUploadedFile(name, content)}
                 )
                 assert response.status_code == 200
                 assert response.context["form"].errors["file"]
         assert not get_image_model().objects.exists()
+        assert not get_document_model().objects.exists()
         assert _keys(client, bucket_name) == []
 
     def test_documents_still_download_as_attachments_through_the_site(
