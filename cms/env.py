@@ -1,7 +1,9 @@
 """Reading deployment configuration from the environment, in one place.
 
 Settings modules call these helpers so every variable is parsed the same way and a
-malformed value fails at start-up with a message naming the variable.
+malformed value fails at start-up with a message naming the variable. Each helper reads
+``os.environ`` unless given another mapping (``environ=``), so tests can try combinations
+without touching the process environment.
 """
 
 import os
@@ -13,12 +15,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def env_str(name, default=""):
-    return os.environ.get(name, default)
+def env_str(name, default="", environ=None):
+    return (os.environ if environ is None else environ).get(name, default)
 
 
-def env_bool(name, default=False):
-    raw = os.environ.get(name)
+def env_bool(name, default=False, environ=None):
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -29,8 +31,8 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
-def env_int(name, default):
-    raw = os.environ.get(name)
+def env_int(name, default, environ=None):
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -78,3 +80,82 @@ def email_settings_from_url(url):
             EMAIL_TIMEOUT=int(options.get("timeout", ["10"])[0]),
         )
     return result
+
+
+# Where uploaded media lives when no bucket is named: MEDIA_ROOT on this server's disk.
+LOCAL_MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+def media_storage_from_env(environ=None):
+    """``STORAGES["default"]`` for uploaded images and documents.
+
+    ``AWS_STORAGE_BUCKET_NAME`` set: an S3-compatible bucket (cms.storage.MediaStorage), so
+    every app server reads and writes the same media. Unset: local disk, as before. Access
+    keys are deliberately not read here: boto3 takes ``AWS_ACCESS_KEY_ID`` and
+    ``AWS_SECRET_ACCESS_KEY`` (or an instance role) from the environment itself, so they
+    never appear in Django settings.
+    """
+    environ = os.environ if environ is None else environ
+    bucket = env_str("AWS_STORAGE_BUCKET_NAME", environ=environ).strip()
+    if not bucket:
+        return dict(LOCAL_MEDIA_STORAGE)
+    endpoint_url = env_str("AWS_S3_ENDPOINT_URL", environ=environ).strip().rstrip("/")
+    if endpoint_url and urlsplit(endpoint_url).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ENDPOINT_URL must start with https:// (or http:// for a local server), "
+            f"not {endpoint_url!r}."
+        )
+    custom_domain = env_str("AWS_S3_CUSTOM_DOMAIN", environ=environ).strip().rstrip("/")
+    if "://" in custom_domain:
+        raise ImproperlyConfigured(
+            f"AWS_S3_CUSTOM_DOMAIN is a host name such as media.example.co.uk, without "
+            f"https://, not {custom_domain!r}."
+        )
+    if bool(env_str("AWS_ACCESS_KEY_ID", environ=environ)) != bool(
+        env_str("AWS_SECRET_ACCESS_KEY", environ=environ)
+    ):
+        raise ImproperlyConfigured(
+            "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (to use the "
+            "server's instance role)."
+        )
+    return {
+        "BACKEND": "cms.storage.MediaStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "region_name": env_str("AWS_S3_REGION_NAME", environ=environ).strip() or None,
+            "endpoint_url": endpoint_url or None,
+            # Other S3-compatible services (MinIO, Ceph) often have no per-bucket host names.
+            "addressing_style": "path" if endpoint_url else None,
+            "signature_version": "s3v4",
+            "custom_domain": custom_domain or None,
+            # Objects get no ACL of their own: the bucket's policy decides who may read
+            # them, and by default nobody may without a signed URL.
+            "default_acl": None,
+            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True, environ=environ),
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600, environ=environ),
+            # A second upload named like the first gets a new name, never replaces the first.
+            "file_overwrite": False,
+        },
+    }
+
+
+def media_origin(storage):
+    """The origin media URLs point at, for the Content-Security-Policy's img-src; None when
+    media is served from our own origin (local disk)."""
+    options = storage.get("OPTIONS", {})
+    if "bucket_name" not in options:
+        return None
+    if options.get("custom_domain"):
+        return f"https://{options['custom_domain']}"
+    if options.get("endpoint_url"):
+        parts = urlsplit(options["endpoint_url"])
+        return f"{parts.scheme}://{parts.netloc}"
+    # Amazon S3 itself: boto3 signs virtual-hosted URLs on the global host name.
+    return f"https://{options['bucket_name']}.s3.amazonaws.com"
+
+
+def media_urls_expire(storage):
+    """Whether media URLs are signed and so stop working after AWS_QUERYSTRING_EXPIRE seconds
+    (a CDN's custom domain gets plain URLs)."""
+    options = storage.get("OPTIONS", {})
+    return bool(options.get("querystring_auth") and not options.get("custom_domain"))

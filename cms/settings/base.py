@@ -6,7 +6,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from cms.env import email_settings_from_url, env_bool, env_int, env_list, env_str
+from cms.env import (
+    email_settings_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    media_origin,
+    media_storage_from_env,
+    media_urls_expire,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -149,10 +158,17 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded media on MEDIA_ROOT, or in an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is
+# set, so that several app servers share one media store (docs/scaling.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage_from_env(),
     "staticfiles": {"BACKEND": "home.staticfiles.ManifestStaticFilesStorage"},
 }
+# Signed media URLs stop working after AWS_QUERYSTRING_EXPIRE seconds. Pages in the shared
+# page cache live far less (home/page_cache.py), but its per-process layer keeps a page until
+# a purge, however old; with signed URLs every hit therefore comes from Redis.
+if media_urls_expire(STORAGES["default"]):
+    PAGE_CACHE_LOCAL_ENTRIES = 0
 
 # Bodies larger than this are refused with a 400 before any view sees them; the admin's
 # page editor needs many fields, the public forms need few.
@@ -254,13 +270,16 @@ LOGGING = {
 # Security headers. Production adds HSTS, secure cookies and the HTTPS redirect.
 # The public policy names no nonce, so a cached page and its header stay valid together
 # (see home.security.PathPolicyCSPMiddleware); public templates carry no inline script or
-# style. A consented cookie group that loads a third party adds its origin here.
+# style. A consented cookie group that loads a third party adds its origin here, and images
+# come from the media bucket's (or its CDN's) origin when media is not on our own disk.
+MEDIA_ORIGIN = media_origin(STORAGES["default"])
+_MEDIA_IMG_SRC = [MEDIA_ORIGIN] if MEDIA_ORIGIN else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *_MEDIA_IMG_SRC],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -279,7 +298,7 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
         "script-src": ["'self'", "'unsafe-inline'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *_MEDIA_IMG_SRC],
         "frame-ancestors": ["'self'"],
     }
 }

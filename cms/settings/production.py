@@ -36,32 +36,3 @@ COOKIE_CONSENT_SECURE = True
 PAGE_CACHE_BENCH_BYPASS = env_bool("PAGE_CACHE_BENCH_BYPASS", False)
 # ...and let loopback past the call-back form's rate limit, for the 5,000-POST burst.
 LEADS_BENCH_RATE_LIMIT_EXEMPT = env_bool("LEADS_BENCH_RATE_LIMIT_EXEMPT", False)
-
-# Media on S3-compatible storage when a bucket is named (several app servers must share one
-# media store). Not built yet: django-storages is not in requirements.txt, so naming a bucket
-# stops start-up with the steps instead of silently writing uploads to one server's disk.
-# See docs/scaling.md.
-if env_str("AWS_STORAGE_BUCKET_NAME"):
-    from importlib.util import find_spec
-
-    if find_spec("storages") is None:
-        raise ImproperlyConfigured(
-            "AWS_STORAGE_BUCKET_NAME is set but django-storages is not installed. Add "
-            "django-storages[s3] to requirements.txt and follow docs/scaling.md "
-            "('Media on S3-compatible storage')."
-        )
-    STORAGES = {
-        **STORAGES,  # noqa: F405
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
-                "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-                "region_name": env_str("AWS_S3_REGION_NAME") or None,
-                "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
-                "default_acl": None,
-                "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", False),
-                "file_overwrite": False,
-            },
-        },
-    }
