@@ -80,12 +80,15 @@ def measure(pages):
         client.get(path, HTTP_X_BENCH_BYPASS="1")
         with CaptureQueriesContext(connection) as uncached:
             response = client.get(path, HTTP_X_BENCH_BYPASS="1")
+        with CaptureQueriesContext(connection) as cold:
+            client.get(path, HTTP_X_BENCH_BYPASS="cold")
         row = {
             "name": name,
             "path": path,
             "cacheable": cacheable,
             "status": response.status_code,
             "queries": len(uncached.captured_queries),
+            "cold_queries": len(cold.captured_queries),
             "bytes": len(response.content),
         }
         if cacheable:
