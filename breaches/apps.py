@@ -11,3 +11,11 @@ class BreachesConfig(AppConfig):
         from breaches import signals
 
         signals.connect_page_cache()
+
+        from breaches.templatetags.seo_tags import SOCIAL_IMAGE_SPEC
+        from home import renditions
+
+        # As written in templates/breaches/breach_case_study_page.html and includes/card.html.
+        renditions.register("case study hero", "format-{webp,jpeg}|fill-{480x270,800x450,1200x675}")
+        renditions.register("case study card", "format-{webp,jpeg}|fill-{400x225,800x450}")
+        renditions.register("social image", SOCIAL_IMAGE_SPEC)

@@ -27,3 +27,11 @@ class HomeConfig(AppConfig):
         from home.page_cache import connect_signals
 
         connect_signals()
+
+        from wagtail.images import get_image_model
+
+        from home.renditions import on_image_saved
+
+        post_save.connect(
+            on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"
+        )
