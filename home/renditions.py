@@ -51,8 +51,16 @@ _BOOKKEEPING = frozenset({"file_size", "file_hash"})
 
 
 def on_image_saved(sender, instance, update_fields=None, **kwargs):
-    """After the upload or edit commits, ask the worker for the image's renditions."""
+    """After the upload or edit commits, ask the worker for the image's renditions.
+
+    Only where a worker runs the tasks: with the immediate backend (`make run`, most tests)
+    the uploader would wait for them instead, and the first reader makes them as before."""
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+
     if update_fields and set(update_fields) <= _BOOKKEEPING:
+        return
+    if isinstance(task_backends["default"], ImmediateBackend):
         return
     from home.tasks import make_renditions
 
