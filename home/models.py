@@ -12,6 +12,7 @@ from wagtail.models import Page, Site
 from wagtail.search import index
 
 from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
+from home.page_loader import load_page
 from home.site_memo import MemoisedViewRestrictionsMixin, memoised
 
 
@@ -165,7 +166,7 @@ class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
         if model is None:
             return None
         try:
-            page = model.objects.get(pk=target_pk)
+            page = load_page(model, target_pk)
         except model.DoesNotExist:
             return None  # deleted since: Wagtail's own routing answers 404
         return page.route(request, [])

@@ -47,3 +47,29 @@ class TestRouting:
         page = Page.objects.live().filter(url_path__contains="/case-studies/").last()
         page.specific.unpublish()
         assert client.get(page.url_path.removeprefix("/home")).status_code == 404
+
+
+@pytest.mark.django_db
+class TestPageLoader:
+    def test_a_loaded_page_equals_the_orms_in_every_field(self, demo_site):
+        from home.page_loader import load_page
+
+        checked = set()
+        for page in Page.objects.live().filter(depth__gt=1):
+            model = page.specific_class
+            ours, orms = load_page(model, page.pk), model.objects.get(pk=page.pk)
+            assert type(ours) is model
+            for field in model._meta.concrete_fields:
+                assert getattr(ours, field.attname) == getattr(orms, field.attname), field.name
+            if hasattr(orms, "body"):
+                assert list(ours.body.raw_data) == list(orms.body.raw_data)
+            assert not ours._state.adding and ours._state.db == "default"
+            checked.add(model)
+        assert len(checked) >= 4  # home, standard, index and case study pages
+
+    def test_a_missing_page_raises_does_not_exist(self, demo_site):
+        from breaches.models import BreachCaseStudyPage
+        from home.page_loader import load_page
+
+        with pytest.raises(BreachCaseStudyPage.DoesNotExist):
+            load_page(BreachCaseStudyPage, 987654)
