@@ -2,9 +2,10 @@
 against PostgreSQL's own `COPY ... TO STDOUT` as the ceiling.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cms_leads \\
-        .venv/bin/python -m bench.export [--rows 100000] [--keep]
+        .venv/bin/python -m bench.export [--rows 100000]
 
-Bench leads are marked `utm_source=bench-export` and deleted afterwards unless --keep.
+It exports the corpus's own leads (bench.corpus, `utm_source=bench-corpus`), topping them up
+to --rows; `make bench` measures the same export through the leads desk.
 Peak memory is Python's allocation peak (tracemalloc) during the export, measured in a
 separate pass from the timing, so the tracing overhead does not distort rows per second.
 
@@ -25,9 +26,6 @@ import os
 import sys
 import time
 import tracemalloc
-from datetime import timedelta
-
-MARK = "bench-export"
 
 
 def setup_django():
@@ -39,38 +37,13 @@ def setup_django():
 
 
 def seed(rows):
-    from django.utils import timezone
+    """The corpus's own leads (bench.corpus.leads), topped up to `rows`."""
+    import io
 
-    from leads.models import Lead
+    from bench.corpus import LEAD_MARK, leads
 
-    existing = Lead.objects.filter(utm_source=MARK).count()
-    if existing >= rows:
-        return existing
-    now = timezone.now()
-    payloads = ['=HYPERLINK("http://x")', "Zoë O'Brien-Łukasiewicz", "+SUM(1)", "Ann Smith"]
-    batch = []
-    for n in range(existing, rows):
-        batch.append(
-            Lead(
-                full_name=payloads[n % 4],
-                phone=f"+4412149{n % 100000:05d}",
-                email=f"bench{n}@example.com",
-                callback_time="morning",
-                privacy_acknowledged_at=now,
-                source_page_title="Bench case study",
-                source_page_url="/case-studies/bench/",
-                utm_source=MARK,
-                utm_campaign="spring" if n % 2 else "",
-                created_at=now - timedelta(minutes=n),
-                notification_status="sent",
-            )
-        )
-        if len(batch) == 5000:
-            Lead.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        Lead.objects.bulk_create(batch)
-    return Lead.objects.filter(utm_source=MARK).count()
+    leads(io.StringIO(), n=rows)
+    return LEAD_MARK
 
 
 def consume_csv(queryset):
@@ -129,7 +102,6 @@ def measure(name, func, queryset, rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--keep", action="store_true", help="keep the bench leads afterwards")
     args = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -137,9 +109,10 @@ def main():
     from leads.models import Lead
 
     started = time.perf_counter()
-    rows = seed(args.rows)
+    mark = seed(args.rows)
+    queryset = Lead.objects.filter(utm_source=mark).order_by("-created_at", "-pk")
+    rows = queryset.count()
     print(f"{rows} bench leads ready in {time.perf_counter() - started:.1f}s", flush=True)
-    queryset = Lead.objects.filter(utm_source=MARK).order_by("-created_at", "-pk")
 
     results = [measure("CSV (leads.export, streamed)", consume_csv, queryset, rows)]
     results.append(measure("XLSX (openpyxl write-only)", consume_xlsx, queryset, rows))
@@ -152,8 +125,6 @@ def main():
             f"{r['name']:32} {r['seconds']:8.2f} {r['rows_per_s']:10.0f} "
             f"{r['peak_mib']:9.1f} {r['mib']:9.1f}"
         )
-    if not args.keep:
-        Lead.objects.filter(utm_source=MARK).delete()
 
 
 if __name__ == "__main__":
