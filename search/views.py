@@ -238,12 +238,19 @@ def promotions_for(query):
 def count_hit(query):
     """One more search today for this query, as Wagtail's Query.add_hit counts it (the
     promotions report reads these), in one statement rather than a read and a write that can
-    race: an upsert, which PostgreSQL and SQLite both understand."""
+    race: an upsert, which PostgreSQL and SQLite both understand.
+
+    On PostgreSQL the statement's own commit does not wait for the disk (synchronous_commit
+    off for that transaction only): waiting cost 4-6 ms of every search here, and a crash can
+    lose at most the last fraction of a second of counts, never corrupt them."""
     table = QueryDailyHits._meta.db_table
+    source = "VALUES (%s, %s, 1)"
+    if connection.vendor == "postgresql":
+        source = "SELECT %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS x"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (query_id, date, hits) VALUES (%s, %s, 1)"  # noqa: S608 - constant
-            f" ON CONFLICT (query_id, date) DO UPDATE SET hits = {table}.hits + 1",
+            f"INSERT INTO {table} AS counted (query_id, date, hits) {source}"  # noqa: S608 - constants
+            " ON CONFLICT (query_id, date) DO UPDATE SET hits = counted.hits + 1",
             [Query.get(query).pk, timezone.now().date()],
         )
 
