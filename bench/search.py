@@ -1,8 +1,11 @@
 """Search latency over a large corpus of case studies.
 
 Standalone: builds (once) a corpus of generated case studies in the database DATABASE_URL names,
-then times the reader's search page and the bare search backend for a set of realistic queries,
-and prints p50/p95 per kind. Meant for PostgreSQL; it refuses SQLite unless --allow-sqlite.
+then times the reader's search page and the bare search (search.views.find) for a set of
+realistic queries, and prints p50/p95 per kind, the queries each search page ran, the same page
+without a query (the page shell, no search) and the load average before and after (the machine
+is shared: compare runs at similar load). Meant for PostgreSQL; it refuses SQLite unless
+--allow-sqlite.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cms_bench .venv/bin/python bench/search.py
 
@@ -259,9 +262,15 @@ def measure(rounds):
 
     client = Client(HTTP_HOST="localhost")
     queryset = BreachCaseStudyPage.objects.live().public()
-    view, backend, queries = [], [], []
+    view, backend, queries, shell = [], [], [], []
     per_query = {query: [] for query in QUERIES}
     for round_number in range(rounds + 1):  # round 0 warms caches and connections
+        # The same page without a query (no search at all): what the page shell costs here.
+        for _ in range(3):
+            started = time.perf_counter()
+            assert client.get("/search/").status_code == 200
+            if round_number:
+                shell.append(time.perf_counter() - started)
         for query in QUERIES:
             executed = []
 
@@ -288,6 +297,7 @@ def measure(rounds):
         "search_page": summarise(view),
         "search_page_queries": {"min": min(queries), "max": max(queries)},
         "backend_only": summarise(backend),
+        "page_without_query": summarise(shell),
         "per_query_p50_ms": {
             query: round(statistics.median(samples) * 1000, 1)
             for query, samples in per_query.items()
