@@ -1,8 +1,11 @@
 """Search latency over a large corpus of case studies.
 
 Standalone: builds (once) a corpus of generated case studies in the database DATABASE_URL names,
-then times the reader's search page and the bare search backend for a set of realistic queries,
-and prints p50/p95 per kind. Meant for PostgreSQL; it refuses SQLite unless --allow-sqlite.
+then times the reader's search page and the bare search (search.views.find) for a set of
+realistic queries, and prints p50/p95 per kind, the queries each search page ran, the same page
+without a query (the page shell, no search) and the load average before and after (the machine
+is shared: compare runs at similar load). Meant for PostgreSQL; it refuses SQLite unless
+--allow-sqlite.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cms_bench .venv/bin/python bench/search.py
 
@@ -251,7 +254,7 @@ def summarise(samples):
 
 
 def measure(rounds):
-    from django.db import reset_queries
+    from django.db import connection, reset_queries
     from django.test import Client
 
     from breaches.models import BreachCaseStudyPage
@@ -259,26 +262,42 @@ def measure(rounds):
 
     client = Client(HTTP_HOST="localhost")
     queryset = BreachCaseStudyPage.objects.live().public()
-    view, backend = [], []
+    view, backend, queries, shell = [], [], [], []
     per_query = {query: [] for query in QUERIES}
     for round_number in range(rounds + 1):  # round 0 warms caches and connections
-        for query in QUERIES:
+        # The same page without a query (no search at all): what the page shell costs here.
+        for _ in range(3):
             started = time.perf_counter()
-            response = client.get("/search/", {"q": query})
-            took = time.perf_counter() - started
+            assert client.get("/search/").status_code == 200
+            if round_number:
+                shell.append(time.perf_counter() - started)
+        for query in QUERIES:
+            executed = []
+
+            def counted(run, *args, executed=executed):
+                executed.append(1)
+                return run(*args)
+
+            # Counted by a wrapper: the request's start empties Django's own query log.
+            with connection.execute_wrapper(counted):
+                started = time.perf_counter()
+                response = client.get("/search/", {"q": query})
+                took = time.perf_counter() - started
             assert response.status_code == 200, (query, response.status_code)
             started = time.perf_counter()
-            results = find(queryset, search_terms(query))
-            list(results[:10])
+            list(find(queryset, search_terms(query), "1").object_list)
             backend_took = time.perf_counter() - started
             reset_queries()
             if round_number:
                 view.append(took)
                 backend.append(backend_took)
+                queries.append(len(executed))
                 per_query[query].append(took)
     return {
         "search_page": summarise(view),
+        "search_page_queries": {"min": min(queries), "max": max(queries)},
         "backend_only": summarise(backend),
+        "page_without_query": summarise(shell),
         "per_query_p50_ms": {
             query: round(statistics.median(samples) * 1000, 1)
             for query, samples in per_query.items()
@@ -306,12 +325,15 @@ def main(argv=None):
         parser.error("set DATABASE_URL to a PostgreSQL database (or pass --allow-sqlite)")
     call_command("migrate", verbosity=0)
     corpus = build_corpus(args.count, sys.stdout)
+    load_before = os.getloadavg()
     figures = {
         "database": connection.vendor,
         "case_studies": corpus,
         "queries": len(QUERIES),
         "rounds": args.rounds,
         **measure(args.rounds),
+        # Other work on the machine moves these figures: the 1-minute load before and after.
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
     print(json.dumps(figures, indent=2))
     if args.json:

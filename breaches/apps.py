@@ -8,9 +8,15 @@ class BreachesConfig(AppConfig):
     verbose_name = "Case studies"
 
     def ready(self):
-        from breaches import signals
+        from django.db.models.signals import post_migrate
+
+        from breaches import search_index, signals
 
         signals.connect_page_cache()
+        # Rows that existed before the index did, or were written without save().
+        post_migrate.connect(
+            search_index.index_missing, sender=self, dispatch_uid="breaches-search-index"
+        )
 
         from breaches.templatetags.seo_tags import SOCIAL_IMAGE_SPEC
         from home import renditions

@@ -5,7 +5,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
@@ -24,6 +24,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, Site
 from wagtail.search import index
 
+from breaches import search_index
 from breaches.blocks import CaseStudyStreamBlock
 from home.blocks import RICH_TEXT_FEATURES
 from home.models import CallBackFormMixin
@@ -91,13 +92,23 @@ class BreachType(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
 
-def _card_queryset():
-    """Case studies ready to show as cards: types and image renditions fetched in bulk so a
-    list costs the same number of queries whatever its length."""
-    return public(BreachCaseStudyPage.objects.live()).prefetch_related(
+def _card_prefetches():
+    return (
         "breach_types",
         Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
     )
+
+
+def _card_queryset():
+    """Case studies ready to show as cards: types and image renditions fetched in bulk so a
+    list costs the same number of queries whatever its length."""
+    return public(BreachCaseStudyPage.objects.live()).prefetch_related(*_card_prefetches())
+
+
+def prefetch_cards(pages):
+    """The same for case studies already loaded (a list): their types and images in bulk."""
+    prefetch_related_objects(pages, *_card_prefetches())
+    return pages
 
 
 class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
@@ -386,6 +397,17 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
     class Meta:
         verbose_name = "case study"
         verbose_name_plural = "case studies"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # After super().save(), which also stores the breach types (modelcluster commits them
+        # after the row). Saving a draft names only bookkeeping fields: nothing to index.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            search_index.index_case_studies([self])
+        elif search_index.INDEXED_FIELDS.intersection(update_fields):
+            # Fields not named may hold unsaved (draft) values: index the row as stored.
+            search_index.reindex(BreachCaseStudyPage.objects.filter(pk=self.pk))
 
     @property
     def period(self):

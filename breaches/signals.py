@@ -4,9 +4,11 @@ given publish on it (and so on every case study under it), and on nothing else."
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from wagtail.models import GroupPagePermission
+
+from breaches import search_index
 
 EDITORS = "Editors"
 
@@ -23,6 +25,28 @@ def let_editors_publish_under(page):
 def _index_created(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         let_editors_publish_under(instance)
+
+
+@receiver(post_save, sender="breaches.BreachType", dispatch_uid="breaches-type-saved")
+def _type_saved(sender, instance, raw=False, **kwargs):
+    # Case studies are found by their breach types' names.
+    if not raw:
+        search_index.reindex(instance.case_studies.all())
+
+
+@receiver(pre_delete, sender="breaches.BreachType", dispatch_uid="breaches-type-deleting")
+def _type_deleting(sender, instance, **kwargs):
+    # Which case studies carried it is known only before the delete cascades.
+    instance._case_study_ids = list(instance.case_studies.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender="breaches.BreachType", dispatch_uid="breaches-type-deleted")
+def _type_deleted(sender, instance, **kwargs):
+    from breaches.models import BreachCaseStudyPage
+
+    ids = getattr(instance, "_case_study_ids", [])
+    if ids:
+        search_index.reindex(BreachCaseStudyPage.objects.filter(pk__in=ids))
 
 
 # Past this many, purging every cached page is cheaper than naming each one.

@@ -4,7 +4,7 @@ import pytest
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 from wagtail.models import PageViewRestriction
 
-from breaches.models import BreachCaseStudyPage
+from breaches.models import BreachCaseStudyPage, BreachType
 from search.views import highlight, search_terms
 
 
@@ -30,6 +30,13 @@ def _get(client, **params):
 
 
 WMP = "West Midlands Police data breaches over the years"
+
+
+def _publish_many(index, count, title, organisation):
+    from tests.breaches.conftest import make_case_study
+
+    for n in range(count):
+        make_case_study(index, title=f"{title} {n}", organisation=organisation)
 
 
 class TestQueryCleaning:
@@ -229,10 +236,7 @@ class TestPromotionsAndHits:
 class TestPagination:
     @pytest.fixture
     def many(self, index):
-        from tests.breaches.conftest import make_case_study
-
-        for n in range(13):
-            make_case_study(index, title=f"Zebracorp study {n}", organisation="Zebracorp")
+        _publish_many(index, 13, "Zebracorp study", "Zebracorp")
 
     def test_pages_of_ten(self, client, many):
         first = _get(client, q="zebracorp")
@@ -301,3 +305,157 @@ def test_results_page_costs_the_same_for_3_or_10_results(client, index, small_im
     many, shown_many = count("wombat")
     assert (shown_few, shown_many) == (3, 10)
     assert many == few
+
+
+def _searchable_ids(query):
+    """The case studies the PostgreSQL index finds for a query, straight from the index."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT page_ptr_id FROM breaches_breachcasestudypage"
+            " WHERE search_vector @@ plainto_tsquery('english', %s)",
+            [query],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+class TestPostgresIndex:
+    """The case studies' own index (breaches.search_index) stays what readers can find."""
+
+    def test_index_columns_and_gin_indexes_exist(self, demo_site):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'breaches_breachcasestudypage'"
+            )
+            definitions = " ".join(row[0] for row in cursor.fetchall())
+        assert "USING gin (search_vector)" in definitions
+        assert "USING gin (search_names gin_trgm_ops)" in definitions
+
+    def test_every_word_ranks_above_one_word_in_the_title(self, client, index):
+        from tests.breaches.conftest import make_case_study
+
+        make_case_study(index, title="Quagga records", summary="Nothing more to say.")
+        make_case_study(
+            index,
+            title="A council's mistake",
+            summary="The quagga shelter's ledger was posted to the wrong address.",
+        )
+        assert _results(_get(client, q="quagga ledger")) == [
+            "A council&#x27;s mistake",
+            "Quagga records",
+        ]
+
+    def test_title_and_organisation_outrank_the_body(self, client, index):
+        from tests.breaches.conftest import make_case_study
+
+        make_case_study(
+            index,
+            title="A body mention",
+            body=[("paragraph", "<p>Somewhere in the story: the okapi archive.</p>")],
+        )
+        make_case_study(index, title="Okapi archive exposed", organisation="Okapi Archive")
+        assert _results(_get(client, q="okapi archive")) == [
+            "Okapi archive exposed",
+            "A body mention",
+        ]
+
+    def test_some_of_the_words_when_no_page_has_all(self, client, index):
+        from tests.breaches.conftest import make_case_study
+
+        make_case_study(index, title="Narwhal records lost")
+        html = _get(client, q="narwhal qwxyzzy")
+        assert _results(html) == ["Narwhal records lost"]
+
+    def test_body_and_breach_type_names_are_searchable(self, client, index):
+        from tests.breaches.conftest import make_case_study
+
+        lost = BreachType.objects.get(slug="lost-devices")
+        make_case_study(
+            index,
+            title="Plain title",
+            breach_types=[lost],
+            body=[("paragraph", "<p>The <b>wombatine</b> laptop.</p>")],
+        )
+        assert _results(_get(client, q="wombatine")) == ["Plain title"]
+        assert "Plain title" in _results(_get(client, q=lost.name))
+
+    def test_renaming_a_breach_type_reindexes_its_case_studies(self, client, index):
+        from tests.breaches.conftest import make_case_study
+
+        kind = BreachType.objects.create(name="Pigeon post")
+        page = make_case_study(index, title="Sent by bird", breach_types=[kind])
+        assert _results(_get(client, q="pigeon")) == ["Sent by bird"]
+        kind.name = "Carrier falcon"
+        kind.save()
+        assert _results(_get(client, q="pigeon")) == []
+        assert _results(_get(client, q="falcon")) == ["Sent by bird"]
+        kind.delete()
+        assert page.pk not in _searchable_ids("falcon")
+
+    def test_rows_left_unindexed_are_filled_after_migrate(self, index):
+        from django.db import connection
+
+        from breaches import search_index
+        from tests.breaches.conftest import make_case_study
+
+        page = make_case_study(index, title="Capybara crossing")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE breaches_breachcasestudypage SET search_vector = NULL")
+        assert _searchable_ids("capybara") == set()
+        search_index.index_missing()
+        assert _searchable_ids("capybara") == {page.pk}
+
+    def test_editing_in_the_admin_reaches_the_index_only_when_published(
+        self, client, admin_client, index
+    ):
+        from django.urls import reverse
+
+        from tests.breaches.test_admin import _add_url, _form
+
+        lost = BreachType.objects.get(slug="lost-devices")
+        data = _form(breach_types=[lost.pk])
+        assert (
+            admin_client.post(_add_url(index), {**data, "action-publish": "1"}).status_code == 302
+        )
+        page = BreachCaseStudyPage.objects.get(slug=data["slug"])
+        assert _results(_get(client, q="riverside")) == [page.title]
+
+        edit = reverse("wagtailadmin_pages:edit", args=(page.pk,))
+        data["title"] = "Axolotl Council lost a laptop"
+        assert admin_client.post(edit, data).status_code == 302  # a draft
+        assert _results(_get(client, q="axolotl")) == []
+        assert _results(_get(client, q="riverside")) == [page.title]
+        assert admin_client.post(edit, {**data, "action-publish": "1"}).status_code == 302
+        assert _results(_get(client, q="axolotl")) == ["Axolotl Council lost a laptop"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+class TestPostgresQueryCount:
+    """A search costs the same few queries however many case studies match."""
+
+    @pytest.fixture
+    def many(self, index):
+        _publish_many(index, 25, "Ibis breach", "Ibis Group")
+
+    @pytest.mark.parametrize(
+        ("params", "shown"),
+        [
+            ({"q": "ibis group"}, 10),  # every word, first page (counts a hit)
+            ({"q": "ibis group", "page": "3"}, 5),  # a later page
+            ({"q": "ibis group", "page": "99"}, 5),  # out of range: the last page
+            ({"q": "ibis qwxyzzy"}, 10),  # some of the words: near spelling tried first
+            ({"q": "ibis grup"}, 10),  # a misspelt name
+            ({"q": "qwxyzzy"}, 0),  # nothing at all
+        ],
+    )
+    def test_constant_query_count(self, client, many, django_assert_max_num_queries, params, shown):
+        _get(client, **params)  # the query's row exists from now on, as for a repeated search
+        with django_assert_max_num_queries(13):
+            html = _get(client, **params)
+        assert len(_results(html)) == shown
