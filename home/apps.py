@@ -27,3 +27,6 @@ class HomeConfig(AppConfig):
         from home.page_cache import connect_signals
 
         connect_signals()
+        from home.security import nonce_chooser_scripts
+
+        nonce_chooser_scripts()
