@@ -40,11 +40,13 @@ class PathPolicyCSPMiddleware(CSPMiddleware):
     holds no NONCE), so header and body can be cached together.
 
     The admin is never cached, so `CONTENT_SECURITY_POLICY_ADMIN` names a fresh nonce on every
-    admin response and allows no other inline script: no 'unsafe-inline', no 'unsafe-eval',
-    no inline event handlers. Wagtail 8 writes inline scripts in several places; each gets
-    the nonce (measured by tests/e2e/test_admin_csp.py, which walks the admin):
-    - templates with the request in their context use `{% admin_csp_nonce %}` through the
-      overrides in home/templates/ (date widgets, inline panels, search promotions);
+    admin response and allows no other inline script: no 'unsafe-inline', no inline event
+    handlers, and no 'unsafe-eval' (nothing in the admin evaluates strings; the browser would
+    report it). Wagtail 8 writes inline scripts in several places; each gets the nonce
+    (measured by tests/e2e/test_admin_csp.py, which walks the admin):
+    - the Wagtail templates that write them are overridden in home/templates/ (date
+      widgets, inline panels, search promotions) to add `{% admin_csp_nonce %}`, which
+      needs no request in the context (widgets are rendered without one);
     - chooser widgets build their `<script>` in Python: `nonce_chooser_scripts` adds it;
     - scripts that Wagtail's JavaScript copies into the page (the scheduled-publishing dialog,
       inline panel forms) are clones of nonced ones and keep the nonce;

@@ -53,7 +53,14 @@ PASTE = """(html) => {
     );
 }"""
 
-ONE_PIXEL_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+STORED_DOCUMENT_LINK = """() => [...document.querySelectorAll("input[type=hidden]")].some(
+    (field) => field.value.includes('"DOCUMENT"') && field.value.includes("Read our claim guide")
+)"""
+
+ONE_PIXEL_PNG_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+    "hKmMIQAAAABJRU5ErkJggg=="
+)
 ONE_PIXEL_PNG = base64.b64decode(ONE_PIXEL_PNG_B64)
 JCROP_ON_INLINE_IMAGE = """(src) => new Promise((resolve) => {
     const image = $('<img alt="">').attr("src", src).appendTo(".focal-point-chooser");
@@ -254,6 +261,8 @@ def test_editing_pages_works_without_violations(page, live_server, editor, artif
     page.get_by_role("option", name="Document").click()
     _choose_in_modal(page, "Choose a document", "Claim guide")
     expect(editors.last).to_contain_text("Read our claim guide. Claim guide")
+    # The editor copies its content to the form field a moment after a change.
+    page.wait_for_function(STORED_DOCUMENT_LINK)
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".messages")).to_contain_text("has been updated")
     about.refresh_from_db()
