@@ -27,6 +27,9 @@ class HomeConfig(AppConfig):
         from home.page_cache import connect_signals
 
         connect_signals()
+        from home.security import nonce_chooser_scripts
+
+        nonce_chooser_scripts()
 
         from wagtail.images import get_image_model
 

@@ -1,8 +1,10 @@
 """Response headers and login protection that every request goes through.
 
 Wired in cms/settings/base.py: the middleware classes in MIDDLEWARE, `client_ip` and
-`lockout_response` as django-axes callables.
+`lockout_response` as django-axes callables; `nonce_chooser_scripts` from HomeConfig.ready.
 """
+
+from contextvars import ContextVar
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import default_config
@@ -10,20 +12,78 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+# The nonce of the admin response being rendered, for markup that is built without the
+# request at hand: form widgets (rendered by the form renderer) and panel components. Set
+# and reset by PathPolicyCSPMiddleware around each request; None outside the admin.
+_admin_nonce: ContextVar[object | None] = ContextVar("admin_csp_nonce", default=None)
+
+
+def admin_csp_nonce() -> str:
+    """The nonce that the current admin response's Content-Security-Policy names, or "" when
+    no admin response is being rendered (a public page must not carry one: see
+    PathPolicyCSPMiddleware). Reading it puts the nonce in the header."""
+    nonce = _admin_nonce.get()
+    return str(nonce) if nonce is not None else ""
 
 
 class PathPolicyCSPMiddleware(CSPMiddleware):
-    """Sends the strict public Content-Security-Policy everywhere except the Wagtail admin.
+    """Sends the strict public Content-Security-Policy everywhere except the Wagtail admin,
+    which gets a nonce-based one of its own.
 
     Why two policies: public pages may be cached whole (headers included), and a nonce is new
     on every response, so a cached page would carry a nonce that no longer matches its header,
     or worse, a header whose nonce an attacker has seen. The public site therefore uses no
     inline script or style at all and its header carries no nonce (`CONTENT_SECURITY_POLICY`
-    holds no NONCE), so header and body can be cached together. The admin is never cached
-    and its own templates use inline styles and scripts, so it gets
-    `CONTENT_SECURITY_POLICY_ADMIN` (see base settings for why it allows inline code).
-    `request.csp_nonce` stays available: a policy that names NONCE gets it in its header.
+    holds no NONCE), so header and body can be cached together.
+
+    The admin is never cached, so `CONTENT_SECURITY_POLICY_ADMIN` names a fresh nonce on every
+    admin response and allows no other inline script: no 'unsafe-inline', no inline event
+    handlers, and no 'unsafe-eval' (nothing in the admin evaluates strings; the browser would
+    report it). Wagtail 8 writes inline scripts in several places; each gets the nonce
+    (measured by tests/e2e/test_admin_csp.py, which walks the admin):
+    - the Wagtail templates that write them are overridden in home/templates/ (date
+      widgets, inline panels, search promotions) to add `{% admin_csp_nonce %}`, which
+      needs no request in the context (widgets are rendered without one);
+    - chooser widgets build their `<script>` in Python: `nonce_chooser_scripts` adds it;
+    - scripts that Wagtail's JavaScript copies into the page (the scheduled-publishing dialog,
+      inline panel forms) are clones of nonced ones and keep the nonce;
+    - the one inline event handler, Jcrop's touch probe in the image focal point chooser, is
+      never written: home/static/home/admin/jcrop-touch-support.js answers the probe.
+
+    Styles: `<style>` elements need the nonce too; those that the admin's own JavaScript
+    creates (Draftail, the rich text editor, writes its placeholder and list rules into
+    them, with content that changes as the editor is used, so no hash could allow them) get
+    it from home/static/home/admin/style-nonce.js, loaded on every admin page with the nonce.
+    Style attributes (`style-src-attr`) are allowed: they cannot carry a nonce and cannot
+    run script, their url()s can only load from our origin (default-src, img-src), and
+    Draft.js needs them: it reads bold and italic from the style attributes of pasted HTML
+    (Word, Google Docs), which it parses in a document under this policy; with them blocked a
+    pasted Google Docs paragraph comes out all bold with its italics lost (measured). What
+    allowing them leaves open is injected markup restyling the admin; <style> elements,
+    which could also read the page through selectors, stay nonce-only.
+
+    Neither policy admits another origin.
     """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        admin = uses_admin_policy(request)
+        request._admin_nonce_token = _admin_nonce.set(request.csp_nonce if admin else None)
+
+    def process_response(self, request: HttpRequest, response):
+        if uses_admin_policy(request) and "html" in response.get("Content-Type", ""):
+            # Every admin page names its nonce, whether or not this one used it, so the
+            # policy an admin page runs under does not depend on which widgets it drew.
+            str(request.csp_nonce)
+        response = super().process_response(request, response)
+        token = getattr(request, "_admin_nonce_token", None)
+        if token is not None:
+            _admin_nonce.reset(token)
+            del request._admin_nonce_token
+        return response
 
     def get_policy_parts(
         self, request: HttpRequest, response, report_only: bool = False
@@ -44,6 +104,40 @@ def uses_admin_policy(request: HttpRequest) -> bool:
         return True
     prefixes = tuple(getattr(settings, "CSP_ADMIN_URL_PREFIXES", ("/admin/",)))
     return request.path_info.startswith(prefixes)
+
+
+def nonce_chooser_scripts() -> None:
+    """Gives the `<script>` that every Wagtail chooser widget (page, image, document,
+    snippet) writes after its markup the current admin nonce.
+
+    Wagtail 8's BaseChooser.render joins the widget's HTML and `<script>{js}</script>` in
+    Python, with no request and no template to override, so this wraps the method; called
+    once from HomeConfig.ready. `{js}` is Wagtail's own JSON-encoded initialiser; "</" in it
+    is written "<\\/" (the same string to JavaScript) so no value can close the script early
+    and have markup after it run under the nonce.
+    """
+    from wagtail.admin.widgets.chooser import BaseChooser
+
+    if getattr(BaseChooser.render, "_adds_csp_nonce", False):
+        return
+
+    def render(self, name, value, attrs=None, renderer=None):
+        try:
+            id_ = attrs["id"]
+        except (KeyError, TypeError) as e:
+            raise TypeError("BaseChooser cannot be rendered without an 'id' attribute") from e
+        value_data = self.get_value_data(value)
+        widget_html = self.render_html(name, value_data, attrs)
+        js = self.render_js_init(id_, name, value_data).replace("</", "<\\/")
+        return format_html(
+            '{}<script nonce="{}">{}</script>',
+            widget_html,
+            admin_csp_nonce(),
+            mark_safe(js),  # noqa: S308 - Wagtail's JSON-encoded initialiser, "</" neutralised
+        )
+
+    render._adds_csp_nonce = True
+    BaseChooser.render = render
 
 
 class PermissionsPolicyMiddleware:

@@ -3,6 +3,9 @@
 Editors keep the cookie groups and each cookie's purpose and duration here; every change
 gives the group a new consent version, so visitors who accepted the old list are asked again.
 The consent record is read-only: it is evidence, not content.
+
+Also here: the script that lets the admin's own JavaScript create <style> elements under the
+admin's nonce-based Content-Security-Policy (see home.security).
 """
 
 import uuid
@@ -11,6 +14,9 @@ from cookie_consent.models import Cookie, CookieGroup
 from django import forms
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
+from django.templatetags.static import static
+from django.utils.html import format_html
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import DjangoORMSearchHandler, PermissionHelper
@@ -18,6 +24,7 @@ from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_r
 
 from home import consent
 from home.models import ConsentRecord, CookieDetail
+from home.security import admin_csp_nonce
 
 
 class CookieForm(WagtailAdminModelForm):
@@ -171,3 +178,14 @@ class CookieConsentGroup(ModelAdminGroup):
     menu_icon = "lock"
     menu_order = 900
     items = (CookieGroupAdmin, CookieAdmin, ConsentRecordAdmin)
+
+
+@hooks.register("insert_global_admin_js")
+def style_nonce_script():
+    # Carries the nonce so the script can read it (document.currentScript.nonce); loaded
+    # before the editors' own scripts, which create the <style> elements.
+    return format_html(
+        '<script src="{}" nonce="{}"></script>',
+        static("home/admin/style-nonce.js"),
+        admin_csp_nonce(),
+    )

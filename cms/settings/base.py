@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from cms.env import (
     email_settings_from_url,
@@ -286,18 +287,20 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# The Wagtail admin (8.0) writes inline <script> blocks without nonces and its bundled
-# JavaScript inserts inline scripts and styles at run time, measured in
-# tests/e2e/test_admin_csp.py. A nonce in the policy would make browsers ignore
-# 'unsafe-inline' and break the editor, so the admin policy allows inline code and names no
-# nonce; it still admits no other origin, no plugins, no <base> or form hijack, and only
-# its own preview panel may frame it. The admin is never cached, and staff must sign in.
+# The Wagtail admin gets a fresh nonce on every response (it is never cached): no inline
+# script without it, no 'unsafe-inline' or 'unsafe-eval' for scripts, no inline event
+# handlers, <style> elements only with the nonce. Style attributes are allowed
+# (style-src-attr): they cannot run script, and the rich text editor needs them to keep
+# bold and italic pasted from Word or Google Docs. Why, and how inline code gets the
+# nonce: home.security.PathPolicyCSPMiddleware. tests/e2e/test_admin_csp.py walks the admin
+# and fails on any violation.
 CSP_ADMIN_URL_PREFIXES = ("/admin/",)
 CONTENT_SECURITY_POLICY_ADMIN = {
     "DIRECTIVES": {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
-        "script-src": ["'self'", "'unsafe-inline'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *_MEDIA_IMG_SRC],
         "frame-ancestors": ["'self'"],
     }

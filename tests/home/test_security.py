@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,6 @@ class TestContentSecurityPolicy:
     def test_admin_gets_its_own_policy(self, client, db):
         header = client.get("/admin/login/")["Content-Security-Policy"]
         directives = _directives(header)
-        assert directives["script-src"] == ["'self'", "'unsafe-inline'"]
         assert directives["frame-ancestors"] == ["'self'"]
         assert directives["object-src"] == ["'none'"]
         assert directives["form-action"] == ["'self'"]
@@ -76,6 +76,120 @@ class TestContentSecurityPolicy:
                 if re.search(pattern, text, re.IGNORECASE):
                     offenders.append(f"{template.relative_to(ROOT)}: {pattern}")
         assert offenders == []
+
+
+@pytest.mark.django_db
+class _Scripts(HTMLParser):
+    """The attributes of every <script> element in a page."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.found = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.found.append(dict(attrs))
+
+
+def _inline_scripts(html):
+    """The scripts a browser would run from the page itself: no src, not a JSON data block."""
+    return [
+        attrs
+        for attrs in _Scripts(html).found
+        if "src" not in attrs and attrs.get("type") not in {"application/json", "text/template"}
+    ]
+
+
+@pytest.mark.django_db
+class TestAdminContentSecurityPolicy:
+    """The admin's policy names a fresh nonce and allows no other inline script, and every
+    inline script the admin's pages carry has that nonce (tests/e2e/test_admin_csp.py checks
+    the same in a browser, including what Wagtail's JavaScript adds later)."""
+
+    @pytest.fixture
+    def editor_client(self, client, demo_site):
+        user = get_user_model().objects.create_superuser("admin", "admin@example.test", PASSWORD)
+        client.force_login(user)
+        return client
+
+    def test_the_policy_names_a_nonce_and_no_unsafe_script(self, client, db):
+        directives = _directives(client.get("/admin/login/")["Content-Security-Policy"])
+        [nonce] = [source for source in directives["script-src"] if source.startswith("'nonce-")]
+        assert directives["script-src"] == ["'self'", nonce]
+        assert directives["style-src"] == ["'self'", nonce]
+        # Style attributes only (they cannot carry a nonce; see home.security).
+        assert directives["style-src-attr"] == ["'unsafe-inline'"]
+        assert "script-src-attr" not in directives and "script-src-elem" not in directives
+        assert "style-src-elem" not in directives
+
+    def test_every_response_gets_a_new_nonce(self, client, db):
+        first = client.get("/admin/login/")["Content-Security-Policy"]
+        second = client.get("/admin/login/")["Content-Security-Policy"]
+        assert (
+            re.search(r"'nonce-[^']+'", first).group()
+            != re.search(r"'nonce-[^']+'", second).group()
+        )
+
+    def test_admin_pages_carry_the_nonce_on_every_inline_script(self, editor_client):
+        from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+        from breaches.models import BreachCaseStudyPage
+        from home.models import HomePage
+
+        case_study = BreachCaseStudyPage.objects.first()
+        promoted = SearchPromotion.objects.create(
+            query=Query.get("claims"), page=case_study, sort_order=0
+        )
+        paths = [
+            # choosers, date widgets and inline panels
+            f"/admin/pages/{case_study.pk}/edit/",
+            f"/admin/pages/add/breaches/breachcasestudypage/{case_study.get_parent().pk}/",
+            # date filters
+            f"/admin/pages/{HomePage.objects.get().pk}/",
+            # a chooser on a snippet, the query chooser and formset of search promotions
+            "/admin/snippets/leads/callbackform/add/",
+            "/admin/searchpicks/add/",
+            f"/admin/searchpicks/{promoted.query.pk}/",
+        ]
+        for path in paths:
+            response = editor_client.get(path)
+            assert response.status_code == 200, path
+            nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+            scripts = _inline_scripts(response.content.decode())
+            assert scripts, f"{path}: expected Wagtail's inline scripts"
+            assert [s.get("nonce") for s in scripts] == [nonce] * len(scripts), path
+
+    def test_public_pages_stay_without_any_nonce(self, editor_client):
+        # Even right after an admin response, and for a signed-in editor (Wagtail's userbar).
+        editor_client.get("/admin/")
+        response = editor_client.get("/")
+        assert "nonce" not in response["Content-Security-Policy"]
+        assert "nonce" not in response.content.decode()
+
+    def test_chooser_scripts_cannot_be_closed_early(self):
+        """A chooser's initialiser is written inside the nonced <script>: a value in it that
+        closed the element would let the markup after it run as new code."""
+        from wagtail.admin.widgets.chooser import BaseChooser
+
+        from home.security import _admin_nonce
+
+        class Hostile(BaseChooser):
+            def render_html(self, name, value_data, attrs):
+                return ""
+
+            def render_js_init(self, id_, name, value_data):
+                return 'new Chooser("</script><script>alert(1)</script>");'
+
+        token = _admin_nonce.set("abc123")
+        try:
+            html = Hostile().render("field", None, {"id": "id_field"})
+        finally:
+            _admin_nonce.reset(token)
+        assert html == (
+            '<script nonce="abc123">new Chooser("<\\/script><script>alert(1)<\\/script>");</script>'
+        )
+        assert _Scripts(html).found == [{"nonce": "abc123"}]
 
 
 @pytest.mark.django_db
