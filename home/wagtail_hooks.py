@@ -11,12 +11,13 @@ from cookie_consent.models import Cookie, CookieGroup
 from django import forms
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import DjangoORMSearchHandler, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from home import consent
+from home import consent, second_factor
 from home.models import ConsentRecord, CookieDetail
 
 
@@ -171,3 +172,8 @@ class CookieConsentGroup(ModelAdminGroup):
     menu_icon = "lock"
     menu_order = 900
     items = (CookieGroupAdmin, CookieAdmin, ConsentRecordAdmin)
+
+
+# The second factor's own pages (home/second_factor.py), and a link to them on the account page.
+hooks.register("register_admin_urls", second_factor.admin_urls)
+hooks.register("register_account_menu_item", second_factor.account_menu_item)
