@@ -1,5 +1,7 @@
 """Signing staff in past the admin's second factor, the way a person with the app would."""
 
+import re
+
 import django_otp
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,3 +29,9 @@ def sign_in_with_second_factor(client, user):
     session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def enter_code(page, device, steps_ahead=0):
+    """In the browser, on the code page (or the set-up page): type the code and go on."""
+    page.get_by_label("Code from your authenticator app").fill(code(device, steps_ahead))
+    page.get_by_role("button", name=re.compile("^(Continue|Turn on the second factor)$")).click()

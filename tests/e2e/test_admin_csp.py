@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 from wagtail.models import Page
 
+from tests.second_factor import enter_code, give_authenticator
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -45,6 +47,8 @@ def _sign_in(page, live_server, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # A superuser: the code from the authenticator comes next.
+    enter_code(page, give_authenticator(get_user_model().objects.get(username=username)))
     page.wait_for_url(f"{live_server.url}/admin/")
 
 
