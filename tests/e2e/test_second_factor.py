@@ -60,7 +60,9 @@ def test_set_up_sign_out_sign_in_with_code_then_leads(
     page.wait_for_url(desk + LEADS)
     expect(page.get_by_role("row").filter(has_text="Morwenna Tregarthen")).to_be_visible()
 
-    page.context.clear_cookies()  # signed out: a new session
+    page.locator(".sidebar-footer__account-toggle").click()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/admin/login/"))
     password_step(page, desk)
     page.wait_for_url(re.compile(r"/admin/second-factor/\?next=/admin/leads/lead/"))
     code_box = page.get_by_label("Code from your authenticator app")

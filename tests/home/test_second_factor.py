@@ -74,7 +74,7 @@ class TestLeadManagerWithoutAuthenticator:
         assert page.status_code == 200
         assert "Your account can see personal data" in html
         assert "<svg" in html and "data-second-factor-key" in html
-        assert "<img" not in html.split("data-second-factor-qr")[1].split("</figure>")[0]
+        assert "<img" not in html.split("data-second-factor-qr")[1].split("</svg>")[0]
         device = TOTPDevice.objects.get(user=manager, confirmed=False)
         # Reloading keeps the same key, so a code from the scan made earlier still works.
         client.get(ENROL)
