@@ -43,12 +43,13 @@ def csp_watch(page):
 
 
 def _sign_in(page, live_server, username):
+    # A superuser, with an authenticator: its code comes after the password.
+    authenticator = give_authenticator(get_user_model().objects.get(username=username))
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    # A superuser: the code from the authenticator comes next.
-    enter_code(page, give_authenticator(get_user_model().objects.get(username=username)))
+    enter_code(page, authenticator)
     page.wait_for_url(f"{live_server.url}/admin/")
 
 
