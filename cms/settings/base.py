@@ -349,6 +349,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 SECOND_FACTOR_REQUIRED_PERMISSIONS = ["leads.view_lead"]
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1
+
 # /.well-known/security.txt: where to report a vulnerability (mailto: or https: URIs).
 SECURITY_CONTACT = env_list("SECURITY_CONTACT")
 SECURITY_TXT_VALID_DAYS = 180
