@@ -22,7 +22,7 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import DjangoORMSearchHandler, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from home import consent
+from home import consent, second_factor
 from home.models import ConsentRecord, CookieDetail
 from home.security import admin_csp_nonce
 
@@ -189,3 +189,7 @@ def style_nonce_script():
         static("home/admin/style-nonce.js"),
         admin_csp_nonce(),
     )
+
+# The second factor's own pages (home/second_factor.py), and a link to them on the account page.
+hooks.register("register_admin_urls", second_factor.admin_urls)
+hooks.register("register_account_menu_item", second_factor.account_menu_item)

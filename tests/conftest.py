@@ -108,6 +108,14 @@ def demo_site(db):
 
 
 # Playwright: drive Debian's Chromium, never a downloaded browser.
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, past the second factor every superuser must give."""
+    from tests.second_factor import sign_in_with_second_factor
+
+    return sign_in_with_second_factor(client, admin_user)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +77,9 @@ MIDDLEWARE = [
     "home.site_memo.SiteMemoMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed the second factor, then: admin pages wait until it has.
+    "django_otp.middleware.OTPMiddleware",
+    "home.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "home.security.PathPolicyCSPMiddleware",
@@ -339,6 +344,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "home.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "home.security.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+
+# The second factor (home/second_factor.py): superusers and whoever may see leads must give a
+# code from an authenticator app after their password; others may opt in. django-otp checks
+# the code: after each wrong one the next is not even checked for 1, 2, 4, 8... seconds
+# (OTP_TOTP_THROTTLE_FACTOR), per account, so codes cannot be guessed.
+SECOND_FACTOR_REQUIRED_PERMISSIONS = ["leads.view_lead"]
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1
+
 # /.well-known/security.txt: where to report a vulnerability (mailto: or https: URIs).
 SECURITY_CONTACT = env_list("SECURITY_CONTACT")
 SECURITY_TXT_VALID_DAYS = 180

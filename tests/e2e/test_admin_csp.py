@@ -19,6 +19,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from tests.leads.factories import make_lead
+from tests.second_factor import enter_code, give_authenticator
 
 pytestmark = [
     pytest.mark.browser,
@@ -104,7 +105,9 @@ class Watch:
 def editor(page, live_server, demo_site):
     """A superuser signed in to the admin of the demo site, with one document and one lead
     (the demo has neither), and the watch on the browser."""
-    get_user_model().objects.create_superuser("editor", "editor@example.test", PASSWORD)
+    user = get_user_model().objects.create_superuser("editor", "editor@example.test", PASSWORD)
+    # A superuser, with an authenticator: its code comes after the password.
+    authenticator = give_authenticator(user)
     get_document_model().objects.create(
         title="Claim guide", file=ContentFile(b"How to claim.", name="claim-guide.txt")
     )
@@ -115,6 +118,8 @@ def editor(page, live_server, demo_site):
     page.get_by_label("Username").fill("editor")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    watch.seen("second factor page")
+    enter_code(page, authenticator)
     page.wait_for_url(f"{live_server.url}/admin/")
     watch.seen("dashboard")
     return watch

@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType
 from leads.models import CallBackForm, Lead, LeadStatus
 from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
+from tests.second_factor import enter_code, give_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,11 +74,15 @@ def make_user(username, group):
     return user
 
 
-def sign_in(page, base, username):
+def sign_in(page, base, username, authenticator=None):
+    """Password, then the code from the user's authenticator when they have one."""
     page.goto(f"{base}/admin/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if authenticator:
+        page.wait_for_url(re.compile(r"/admin/second-factor/"))
+        enter_code(page, authenticator)
     page.wait_for_url(f"{base}/admin/")
 
 
@@ -245,7 +250,7 @@ def test_lead_manager_works_the_lead_and_exports_the_filtered_rows(
         )
     manager = make_user("maggie", "Lead managers")
 
-    sign_in(page, site, "maggie")
+    sign_in(page, site, "maggie", give_authenticator(manager))
     panel = page.locator("section, div").filter(has_text="Leads").first
     expect(panel).to_be_visible()
     expect(page.get_by_text(TITLE).first).to_be_visible()  # top source pages

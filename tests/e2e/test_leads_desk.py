@@ -4,11 +4,13 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
 from tests.leads.factories import make_lead
+from tests.second_factor import enter_code, give_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def desk(migrated_db, live_server, django_user_model):  # noqa: F811 - the imported fixture
     user = django_user_model.objects.create_user("manager", password="a-long-test-password")
     user.groups.add(Group.objects.get(name="Lead managers"))
+    give_authenticator(user)
     make_lead(full_name="Contacted Carol", status="contacted", utm_source="=HYPERLINK(1)")
     make_lead(full_name="New Nadia", status="new")
     make_lead(full_name="Closed Colin", status="closed")
@@ -28,6 +31,8 @@ def test_lead_manager_filters_and_downloads_csv(page, desk):
     page.get_by_label("Username").fill("manager")
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Sign in").click()
+    # Lead managers give the code from their authenticator next.
+    enter_code(page, give_authenticator(get_user_model().objects.get(username="manager")))
 
     page.get_by_role("link", name="Open the leads desk").click()
     table = page.locator("table.listing")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from home.models import SiteSettings, validate_script_url
+from tests.second_factor import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,7 @@ class TestWagtailAdmin:
     @pytest.fixture
     def admin_client(self, client, django_user_model):
         user = django_user_model.objects.create_superuser("admin", "admin@example.test", "pw")
-        client.force_login(user)
+        sign_in_with_second_factor(client, user)
         return client
 
     @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from wagtail.images import get_image_model
 from cms.env import media_origin, media_storage_from_env, media_urls_expire
 from cms.storage import DOCUMENT_CACHE_CONTROL, IMAGE_CACHE_CONTROL
 from home.page_cache import DEFAULTS as PAGE_CACHE_DEFAULTS
+from tests.second_factor import sign_in_with_second_factor
 
 BUCKET_ONLY = {"AWS_STORAGE_BUCKET_NAME": "claims-media"}
 
@@ -195,7 +196,7 @@ def admin_client(client, db):
     user = get_user_model().objects.create_superuser(
         "media-admin", "media-admin@example.test", "correct-horse-battery-staple"
     )
-    client.force_login(user)
+    sign_in_with_second_factor(client, user)
     return client
 
 

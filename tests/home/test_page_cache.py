@@ -14,6 +14,7 @@ from home import page_cache
 from home.models import SiteSettings, StandardPage
 from tests.home import page_cache_urls
 from tests.home.redis_processes import REDIS_URL, in_other_process
+from tests.second_factor import sign_in_with_second_factor
 
 
 @pytest.fixture
@@ -162,8 +163,9 @@ class TestNeverCached:
         get(Client(), "/about/")
         about.title = "Draft title nobody may see yet"
         about.save_revision()
-        client.force_login(editor)
+        sign_in_with_second_factor(client, editor)
         preview = client.get(f"/admin/pages/{about.pk}/edit/preview/")
+        assert preview.status_code == 200
         assert preview["X-Cache"] == "BYPASS"
         _, state, body = get(Client(), "/about/")
         assert "Draft title nobody may see yet" not in body

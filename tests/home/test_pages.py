@@ -7,6 +7,7 @@ from wagtail.models import Page
 from wagtail.test.utils import WagtailPageTestCase
 
 from home.models import HomePage, SiteSettings, StandardPage
+from tests.second_factor import sign_in_with_second_factor
 
 
 class TestPageCreationRules(WagtailPageTestCase):
@@ -129,7 +130,7 @@ class TestAdminOffline:
 
     def test_admin_dashboard_renders_for_superuser(self, client, demo_site, django_user_model):
         user = django_user_model.objects.create_superuser("boss", "boss@example.test", "pw")
-        client.force_login(user)
+        sign_in_with_second_factor(client, user)
         html = client.get("/admin/").content.decode()
         assert "gravatar" not in html
         assert "releases.wagtail.org" not in html

@@ -18,6 +18,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
 from home.security import client_ip
+from tests.second_factor import sign_in_with_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-staple"
@@ -330,7 +331,7 @@ class TestUploads:
     @pytest.fixture
     def admin_client(self, client, db):
         user = get_user_model().objects.create_superuser("admin", "admin@example.test", PASSWORD)
-        client.force_login(user)
+        sign_in_with_second_factor(client, user)
         return client
 
     def _add_image(self, client, name, content, content_type="image/png"):

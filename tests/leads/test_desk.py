@@ -13,6 +13,7 @@ from wagtail.models import ModelLogEntry
 
 from leads.models import DeskEvent, Lead, LeadNote
 from tests.leads.factories import make_lead
+from tests.second_factor import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def editor(django_user_model):
 
 @pytest.fixture
 def as_manager(client, manager):
-    client.force_login(manager)
+    sign_in_with_second_factor(client, manager)
     return client
 
 
@@ -92,7 +93,7 @@ class TestWhoMaySeeWhat:
             Permission.objects.get(codename="view_lead"),
         )
         make_lead()
-        client.force_login(user)
+        sign_in_with_second_factor(client, user)
         response = client.get(INDEX)
         assert response.status_code == 200
         assert "Download CSV" not in response.content.decode()
@@ -254,7 +255,7 @@ class TestWorkingALead:
             Permission.objects.get(codename="view_lead"),
         )
         lead = make_lead()
-        client.force_login(user)
+        sign_in_with_second_factor(client, user)
         assert self.inspect(client, lead).status_code == 200
         assert self.post(client, lead, action="status", status="contacted").status_code == 403
 
@@ -302,7 +303,7 @@ class TestRetentionAndRights:
         make_lead(email="other@example.com", phone="+441214960001")  # same phone
         make_lead(email="zoe@example.com", phone="+441214960999")  # same email
         keep = make_lead(email="someone@example.com", phone="+441214960555")
-        client.force_login(dpo)
+        sign_in_with_second_factor(client, dpo)
         preview = client.get(
             f"{INDEX}erase/", {"email": "zoe@example.com", "phone": "0121 496 0001"}
         )
@@ -340,7 +341,7 @@ class TestDashboard:
     def test_panel_for_lead_managers_only(self, client, manager, editor):
         make_lead(source_page_title="Police case study")
         make_lead(created_at=timezone.now() - timedelta(days=40))
-        client.force_login(manager)
+        sign_in_with_second_factor(client, manager)
         html = client.get("/admin/").content.decode()
         assert 'id="leads-summary-heading"' in html
         assert "<strong>1</strong> new today" in html

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 
 from leads.models import CallBackForm
+from tests.second_factor import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_recipients_are_editable_by_superusers_only(client, admin_user, snippet_
     assert form.heading == "Call us"
     assert form.notify_to == "claims@firm.test"
 
-    client.force_login(admin_user)
+    sign_in_with_second_factor(client, admin_user)
     assert 'name="notify_to"' in client.get(edit_url(form)).content.decode()
 
 

@@ -23,6 +23,7 @@ from django.test import Client
 
 from leads.models import Lead
 from tests.leads.helpers import GOOD_ANSWERS, read_callback_form
+from tests.second_factor import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -402,7 +403,7 @@ def test_hostile_answers_are_stored_as_text_and_shown_escaped(client, prepared):
         assert getattr(lead, name) == value, name
 
     staff = get_user_model().objects.create_superuser("desk", "desk@example.test", "x" * 20)
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
     pages = {
         "desk list": "/admin/leads/lead/",
         "desk search": "/admin/leads/lead/?q=Eve",

@@ -38,4 +38,6 @@ class Command(BaseCommand):
             f"\nLog in to the admin at {options['url'].rstrip('/')}/admin/\n"
             f"  username: admin\n  password: {password}\n"
             "(kept in .local-admin-password; delete that file to get a new one)\n"
+            "Then set up the second factor the admin asks for: scan its QR code with an\n"
+            "authenticator app. To start that over: python manage.py reset_second_factor admin\n"
         )
