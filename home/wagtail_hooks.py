@@ -190,6 +190,7 @@ def style_nonce_script():
         admin_csp_nonce(),
     )
 
+
 # The second factor's own pages (home/second_factor.py), and a link to them on the account page.
 hooks.register("register_admin_urls", second_factor.admin_urls)
 hooks.register("register_account_menu_item", second_factor.account_menu_item)
