@@ -10,7 +10,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
-from tests.e2e.test_admin_csp import csp_watch  # noqa: F401 - a fixture
+from tests.e2e.test_admin_csp import Watch
 from tests.leads.factories import make_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,12 +43,13 @@ def password_step(page, desk):
 def test_set_up_sign_out_sign_in_with_code_then_leads(
     page,
     desk,
-    csp_watch,  # noqa: F811 - the imported fixture
     artifacts_dir,
 ):
+    watch = Watch(page)  # CSP violations and page errors, as in tests/e2e/test_admin_csp.py
     password_step(page, desk)
     page.wait_for_url(re.compile(r"/admin/second-factor/set-up/\?next=/admin/leads/lead/"))
     expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
+    watch.seen("set-up page")
     qr = page.locator("[data-second-factor-qr] svg")
     expect(qr).to_be_visible()
     assert qr.bounding_box()["width"] > 100  # big enough to scan
@@ -78,4 +79,5 @@ def test_set_up_sign_out_sign_in_with_code_then_leads(
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(desk + LEADS)
     expect(page.get_by_role("row").filter(has_text="Morwenna Tregarthen")).to_be_visible()
-    assert csp_watch() == []
+    watch.seen("leads after the code")
+    assert watch.problems() == ""
