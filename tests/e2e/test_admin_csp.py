@@ -268,14 +268,15 @@ def test_editing_pages_works_without_violations(page, live_server, editor, artif
     expect(editors.last).to_contain_text("Read our claim guide. Claim guide")
     # The editor copies its content to the form field a moment after a change.
     page.wait_for_function(STORED_DOCUMENT_LINK)
+    # Saving and publishing take seconds on a busy machine.
     page.get_by_role("button", name="Save draft").click()
-    expect(page.locator(".messages")).to_contain_text("has been updated")
+    expect(page.locator(".messages")).to_contain_text("has been updated", timeout=15_000)
     about.refresh_from_db()
     [paragraph] = _paragraphs_with(about.get_latest_revision_as_object(), "Read our claim guide.")
     assert 'linktype="document"' in paragraph
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("button", name="Publish").click()
-    expect(page.locator(".messages")).to_contain_text("has been published")
+    expect(page.locator(".messages")).to_contain_text("has been published", timeout=15_000)
     about.refresh_from_db()
     assert _paragraphs_with(about, "Read our claim guide.")
     editor.seen("standard page: add block, document link, save draft, publish")
