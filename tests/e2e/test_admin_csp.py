@@ -213,6 +213,10 @@ def test_every_admin_area_loads_without_violations(page, live_server, editor):
     assert not editor.problems(), "CSP violations in the admin:\n" + editor.problems()
 
 
+# The editor's own background requests (editing sessions, preview) run beside the test in the
+# live server's thread; SQLite's shared in-memory database refuses such overlapping
+# transactions ("cannot start a transaction within a transaction"), PostgreSQL serves them.
+@pytest.mark.postgres
 def test_editing_pages_works_without_violations(page, live_server, editor, artifacts_dir):
     from breaches.models import BreachCaseStudyPage
     from home.models import HomePage, StandardPage
