@@ -111,8 +111,7 @@ class TestAdminContentSecurityPolicy:
     @pytest.fixture
     def editor_client(self, client, demo_site):
         user = get_user_model().objects.create_superuser("admin", "admin@example.test", PASSWORD)
-        client.force_login(user)
-        return client
+        return sign_in_with_second_factor(client, user)
 
     def test_the_policy_names_a_nonce_and_no_unsafe_script(self, client, db):
         directives = _directives(client.get("/admin/login/")["Content-Security-Policy"])
