@@ -163,12 +163,19 @@ def _ranked_page(matches, page_number):
     return rows, page
 
 
+# Past any real page, and small enough that its OFFSET fits PostgreSQL's bigint: a larger number
+# from the query string (?page=999...9) was a 500 ("bigint out of range").
+MAX_PAGE_GUESS = 100_000
+
+
 def _page_guess(page_number):
+    """The page number a reader asked for, as a number the database can take: 1 when it is
+    not a number, MAX_PAGE_GUESS at most (past the end either way, so the last page is shown)."""
     try:
         number = int(page_number)
     except (TypeError, ValueError):
         return 1
-    return max(number, 1)
+    return min(max(number, 1), MAX_PAGE_GUESS)
 
 
 def fallback_page(queryset, terms, page_number):

@@ -251,6 +251,13 @@ class TestPagination:
         html = _get(client, q="zebracorp", page=page)
         assert len(_results(html)) in (10, 3)
 
+    @pytest.mark.parametrize("page", ["3", "99999", "9" * 400])
+    def test_page_numbers_past_the_end_show_the_last_page(self, client, many, page):
+        # A 400-digit number once reached PostgreSQL's OFFSET as a bigint: a 500.
+        html = _get(client, q="zebracorp", page=page)
+        assert len(_results(html)) == 3
+        assert "page 2 of 2." in html
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db
