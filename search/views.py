@@ -28,6 +28,7 @@ from wagtail.search.utils import normalise_query_string
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType, prefetch_cards
 from home.models import SiteSettings
+from home.site_memo import memoised, public
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def ranked_page(queryset, terms, page_number):
             rows, page = near_rows, near_page
     # Loaded by id: the ranking query carries only ids, as sorting every match's whole row
     # (the body above all) cost more than the ranking itself. Results show no body.
-    cards = queryset.defer("body").in_bulk([row[0] for row in rows])
+    # The ids already passed every filter: a plain lookup by primary key is enough.
+    cards = queryset.model.objects.defer("body").in_bulk([row[0] for row in rows])
     page.object_list = [cards[row[0]] for row in rows if row[0] in cards]
     return page
 
@@ -232,7 +234,7 @@ def promotions_for(query):
     visible = {}
     if page_ids:
         # A promoted page is still a page: drafts and private pages stay hidden.
-        visible = Page.objects.live().public().specific().in_bulk(page_ids)
+        visible = public(Page.objects.live()).specific().in_bulk(page_ids)
     promoted = []
     for pick in picks:
         if pick.page_id and pick.page_id in visible:
@@ -269,7 +271,8 @@ def search(request):
     raw = _CONTROL.sub(" ", request.GET.get("q", ""))
     query = " ".join(raw.split())[:MAX_QUERY_LENGTH]
     terms = search_terms(query)
-    breach_types = list(BreachType.objects.all())
+    # Kept with the site snapshot: editing a breach type replaces it (home/site_memo.py).
+    breach_types = memoised("breach-types", lambda: list(BreachType.objects.all()))
     type_slug = request.GET.get("type", "")
     chosen_type = next((t for t in breach_types if t.slug == type_slug), None)
     page_number = request.GET.get("page")
@@ -282,7 +285,7 @@ def search(request):
         if first_page:
             # Counted once per search, not per page turned, so editors see real demand.
             count_hit(query)
-        queryset = BreachCaseStudyPage.objects.live().public()
+        queryset = public(BreachCaseStudyPage.objects.live())
         if chosen_type:
             queryset = queryset.filter(breach_types__slug=chosen_type.slug)
         promoted_ids = [item["page"].pk for item in promoted if item["page"]]
@@ -320,6 +323,6 @@ def search(request):
             ),
             "callback_form": site_settings.default_callback_form,
             # Only the empty and no-results states link to it.
-            "index_page": SimpleLazyObject(lambda: BreachIndexPage.objects.live().public().first()),
+            "index_page": SimpleLazyObject(lambda: public(BreachIndexPage.objects.live()).first()),
         },
     )
