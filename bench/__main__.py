@@ -33,6 +33,8 @@ import urllib.request
 from pathlib import Path
 
 from bench import formpost
+from bench.search import QUERIES as SEARCH_QUERIES
+from bench.search import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -263,6 +265,26 @@ def load_against_ceiling(url, ceiling_url, args, headers=()):
     }
 
 
+def search_latency(site_url, rounds):
+    """One reader at a time searching the corpus through the served site: every query of
+    bench/search.py (names, misspellings, common words, no match) `rounds` times after a
+    warming round, each a whole page from request to last byte. The wrk row for search shows
+    the same page under 20 concurrent readers, where latency is mostly waiting for a worker."""
+    samples, statuses = [], set()
+    for round_number in range(rounds + 1):
+        for query in SEARCH_QUERIES:
+            url = site_url + "/search/?" + urllib.parse.urlencode({"q": query})
+            started = time.perf_counter()
+            status, _, _ = fetch(url)
+            took = time.perf_counter() - started
+            statuses.add(status)
+            if round_number:
+                samples.append(took)
+    if statuses != {200}:
+        raise SystemExit(f"bench: the search page answered {sorted(statuses)}")
+    return {"queries": len(SEARCH_QUERIES), "rounds": rounds, **summarise(samples)}
+
+
 # --------------------------------------------------------------------------------------------
 # Report
 
@@ -356,8 +378,12 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "measured in its own slices; p50 is the median slice's, p95/p99 the worst slice's",
         f"- Load average (1, 5, 15 min) at the start: {extra.pop('_load_start', '?')}; at the "
         f"end: {_load_average()} (the machine is shared: other work runs meanwhile)",
-        f"- Corpus: {corpus.get('live_pages', '?')} live pages; "
-        + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus.get("steps", [])),
+        (
+            f"- Corpus: {corpus['live_pages']} live pages; "
+            + "; ".join(f"{label}: {summary}" for label, summary, _ in corpus["steps"])
+            if corpus
+            else "- Corpus: as an earlier run left it (--skip-corpus)"
+        ),
         "",
         "Variants: *uncached* sends `X-Bench-Bypass: 1` (honoured only when the server runs",
         "with PAGE_CACHE_BENCH_BYPASS=true, as here), so every request renders the page, with",
@@ -369,7 +395,7 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "",
         table(rows),
         "",
-        "## Form POST and CSV export",
+        "## Search, CSV export and form POST",
         "",
     ]
     for label, result in extra.items():
@@ -402,6 +428,9 @@ def main():
         "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
     )
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the corpus as it is")
+    parser.add_argument(
+        "--search-rounds", type=int, default=5, help="rounds of the search queries (default 5)"
+    )
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -466,6 +495,8 @@ def main():
                     "queries": queries,
                 }
             )
+        log("search latency, one reader at a time")
+        extra["Search, one reader at a time"] = search_latency(site_url, args.search_rounds)
         host, port = site_url.removeprefix("http://").split(":")
         # The export first: it is of the corpus's 100,000 leads, before the POSTs add more.
         log("CSV export step")
