@@ -17,7 +17,6 @@ from wagtail.models import Page
 
 from leads.forms import UTM_FIELDS
 from leads.models import CallBackForm, Lead, NotificationStatus
-from leads.phones import dialled
 from leads.security import duplicate_key
 from leads.tasks import schedule_notification
 
@@ -106,7 +105,6 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
     lead = Lead(
         full_name=data["full_name"],
         phone=phone,
-        phone_dialled=dialled(phone),
         email=email,
         callback_time=data["callback_time"],
         privacy_acknowledged_at=now,

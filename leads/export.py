@@ -9,18 +9,32 @@ Phone numbers keep their meaning in two columns: "Phone (E.164)", exactly as sto
 begins with the apostrophe, because E.164 begins with `+`; strip it when importing into another
 system), and "Phone", written the way a person dials it (`01534 440123`; international
 numbers keep their `+`, escaped the same way).
+
+On PostgreSQL the CSV is written by the database itself (`COPY ... TO STDOUT WITH CSV`, the
+cells worked out in SQL exactly as `row_texts` and `neutralise` do here) and streamed to the
+reader as it arrives: the Python loop took three times as long over 100,000 leads. Lines there
+end in LF rather than CRLF, which spreadsheet programs read alike. Elsewhere (SQLite in
+development) Python writes it.
 """
 
 import csv
 import io
+import re
 import tempfile
 
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Case, F, Func, TextField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from leads.models import CallbackTime, LeadStatus, NotificationStatus
 from leads.phones import dialled
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+# What a cell needing a closer look can begin with: a dangerous character, or a space before
+# one. Nearly every cell begins with something else, and is passed through after one test.
+_CHECK_FIRST = frozenset(DANGEROUS_FIRST) | {" "}
 
 COLUMNS = [
     "Lead id",
@@ -144,12 +158,23 @@ class _Echo:
 def csv_chunks(queryset):
     """The CSV file piece by piece: a UTF-8 byte order mark so Excel reads the accents, then
     the header, then one line per lead."""
+    if connections[queryset.db].vendor == "postgresql":
+        return postgres_csv_chunks(queryset)
+    return python_csv_chunks(queryset)
+
+
+def python_csv_chunks(queryset):
+    """csv_chunks written row by row in Python: every database but PostgreSQL."""
     writer = csv.writer(_Echo())
     yield "\ufeff".encode()
     yield writer.writerow(COLUMNS).encode()
     buffer = []
     for row in export_rows(queryset):
-        buffer.append(writer.writerow([neutralise(cell) for cell in row]))
+        buffer.append(
+            writer.writerow(
+                [neutralise(cell) if cell and cell[0] in _CHECK_FIRST else cell for cell in row]
+            )
+        )
         if len(buffer) >= 500:
             yield "".join(buffer).encode()
             buffer = []
@@ -186,3 +211,98 @@ def csv_bytes(queryset):
     for chunk in csv_chunks(queryset):
         out.write(chunk)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL: the same cells, computed by the database and written by COPY.
+
+# Whole chunks of about this size go to the reader, not one small piece per lead.
+COPY_CHUNK_BYTES = 64 * 1024
+
+
+class _Neutralised(Func):
+    """neutralise() of one text column, in SQL; empty text as NULL, which COPY writes as an
+    empty cell just as Python's csv module writes an empty string."""
+
+    template = (
+        "(CASE WHEN %(expressions)s ~ '^ *[=+@\\t\\r-]' THEN '''' || %(expressions)s"
+        " ELSE NULLIF(%(expressions)s, '') END)"
+    )
+    output_field = TextField()
+
+
+class _LocalTime(Func):
+    """format_time() in SQL: `2026-07-01 14:03:00 +01:00` in the site's time zone."""
+
+    output_field = TextField()
+
+    def __init__(self, expression, zone):
+        # Written into the SQL, so only a zone name's characters are accepted.
+        if not re.fullmatch(r"[A-Za-z0-9_/+-]+", zone):
+            raise ValueError(f"unexpected time zone name: {zone!r}")
+        local = f"(%(expressions)s AT TIME ZONE '{zone}')"
+        minutes = f"(EXTRACT(EPOCH FROM {local} - (%(expressions)s AT TIME ZONE 'UTC'))::int / 60)"
+        self.template = (
+            f"to_char({local}, 'YYYY-MM-DD HH24:MI:SS ')"
+            f" || CASE WHEN {minutes} < 0 THEN '-' ELSE '+' END"
+            f" || lpad((abs({minutes}) / 60)::text, 2, '0')"
+            f" || ':' || lpad(mod(abs({minutes}), 60)::text, 2, '0')"
+        )
+        super().__init__(expression)
+
+
+def _labelled(field, labels):
+    """A choice column as its label (neutralised), or as stored when it has none."""
+    return Case(
+        *[When(**{field: value}, then=Value(neutralise(label))) for value, label in labels.items()],
+        default=_Neutralised(F(field)),
+        output_field=TextField(),
+    )
+
+
+def _sql_cells():
+    """Each column of COLUMNS as an SQL expression giving exactly the cell Python writes."""
+    tracking = FIELDS[FIELDS.index("utm_source") : FIELDS.index("referrer") + 1]
+    return [
+        Cast("pk", TextField()),
+        _LocalTime(F("created_at"), settings.TIME_ZONE),
+        _Neutralised(F("full_name")),
+        # phone_dialled is worked out at capture (and filled in for older rows by migration
+        # 0005), so the database holds the dialled form of every number.
+        _Neutralised(F("phone_dialled")),
+        _Neutralised(F("phone")),
+        _Neutralised(F("email")),
+        _labelled("callback_time", _TIMES),
+        _labelled("status", _STATUSES),
+        _Neutralised(F("owner__username")),
+        Case(When(is_spam=True, then=Value("yes")), default=Value("no")),
+        _Neutralised(F("source_page_title")),
+        _Neutralised(F("source_page_url")),
+        _Neutralised(F("form__name")),
+        *[_Neutralised(F(name)) for name in tracking],
+        _labelled("notification_status", _NOTIFICATIONS),
+    ]
+
+
+def postgres_csv_chunks(queryset):
+    """csv_chunks written by PostgreSQL's COPY: the same cells, without a Python loop."""
+    cells = {f"cell_{number}": cell for number, cell in enumerate(_sql_cells())}
+    rows = queryset.order_by(*queryset.query.order_by or ["-created_at", "-pk"])
+    rows = rows.annotate(**cells).values_list(*cells)
+    sql, params = rows.query.sql_with_params()
+    yield "\ufeff".encode()
+    yield (",".join(COLUMNS) + "\n").encode()
+    # If the reader goes away mid-file, leaving the COPY block cancels it (psycopg), which
+    # fails the transaction around it: a savepoint of its own keeps any outer one usable.
+    with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+        statement = cursor.mogrify(sql, params)
+        statement = statement.decode() if isinstance(statement, bytes) else statement
+        buffer = bytearray()
+        with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for data in copy:
+                buffer += data
+                if len(buffer) >= COPY_CHUNK_BYTES:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)

@@ -10,6 +10,8 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
+from leads.phones import dialled
+
 
 class CallBackForm(RevisionMixin, index.Indexed, models.Model):
     """The call-back box editors place on pages: its wording, and where its leads are announced.
@@ -180,8 +182,8 @@ class Lead(models.Model):
     # What the reader sent.
     full_name = models.CharField(max_length=150)
     phone = models.CharField(max_length=20, help_text="E.164, e.g. +447700900123.")
-    # Worked out once at capture so exports of many thousands of leads need not re-parse
-    # every number; blank on rows from before it existed (exports then format on the fly).
+    # Worked out once when the lead is saved (and for older rows by migration 0005), so exports
+    # of many thousands of leads need not re-parse every number.
     phone_dialled = models.CharField(
         max_length=32, blank=True, help_text="The number as a person dials it, e.g. 01534 440123."
     )
@@ -252,6 +254,13 @@ class Lead(models.Model):
     def __str__(self):
         # Shown in admin breadcrumbs and logs: an id, never the person's details.
         return f"Lead #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # However a lead is made (the form, a test, a shell), the number's dialled form is
+        # stored with it; exports read it from the row rather than parse every number.
+        if self.phone and not self.phone_dialled:
+            self.phone_dialled = dialled(self.phone)
+        super().save(*args, **kwargs)
 
     def tracking_items(self):
         names = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"]
