@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -61,18 +62,23 @@ def find_duplicate(email, phone, submission_key, *, genuine):
     """The lead this submission repeats: the same submission key, or the same person lately.
 
     A genuine request is never folded into one flagged as spam, so a person whose first
-    attempt looked suspicious still reaches the claims team when they try again.
+    attempt looked suspicious still reaches the claims team when they try again. One query:
+    a lead with the key comes first, then the latest of the person's recent ones (indexed by
+    phone and time; the email is compared ignoring case).
     """
-    if submission_key is not None:
-        existing = Lead.objects.filter(submission_key=submission_key).first()
-        if existing:
-            return existing
     window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
     since = timezone.now() - timedelta(seconds=window)
-    recent = Lead.objects.filter(email__iexact=email, phone=phone, created_at__gte=since)
+    same_person = Q(phone=phone, email__iexact=email, created_at__gte=since)
     if genuine:
-        recent = recent.filter(is_spam=False)
-    return recent.order_by("-created_at").first()
+        same_person &= Q(is_spam=False)
+    if submission_key is None:
+        return Lead.objects.filter(same_person).order_by("-created_at").first()
+    return (
+        Lead.objects.filter(Q(submission_key=submission_key) | same_person)
+        .annotate(same_key=Case(When(submission_key=submission_key, then=0), default=1))
+        .order_by("same_key", "-created_at")
+        .first()
+    )
 
 
 def capture_lead(form, token, request, *, ip_digest, user_agent):

@@ -242,7 +242,10 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         permissions = [("export_lead", "Can export leads")]
-        indexes = [models.Index(fields=["email", "phone", "created_at"])]
+        # The duplicate check matches the phone exactly and the email ignoring case: the phone
+        # and the time find the few candidate rows (an index on the email as typed could not
+        # serve a case-insensitive match, and each POST read the whole table).
+        indexes = [models.Index(fields=["phone", "created_at"], name="leads_lead_phone_recent")]
         constraints = [
             models.UniqueConstraint(
                 fields=["submission_key"],
@@ -250,6 +253,10 @@ class Lead(models.Model):
                 name="leads_lead_unique_submission_key",
             )
         ]
+
+    # Leads are not "uses" of the page or form they came from: Wagtail's usage reports are for
+    # editors, who must not see leads, and indexing each one cost a background job per lead.
+    wagtail_reference_index_ignore = True
 
     def __str__(self):
         # Shown in admin breadcrumbs and logs: an id, never the person's details.
@@ -270,6 +277,8 @@ class Lead(models.Model):
 class LeadNote(models.Model):
     """A dated remark by a member of staff about a lead: calls made, what was agreed."""
 
+    wagtail_reference_index_ignore = True
+
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -288,6 +297,8 @@ class DeskEvent(models.Model):
     """An anonymous record of something done to many leads at once: an export, an erasure,
     a purge, a subject access export. The audit log entry points here; neither holds the
     person's details."""
+
+    wagtail_reference_index_ignore = True
 
     class Kind(models.TextChoices):
         EXPORT = "export", "Export"

@@ -145,11 +145,16 @@ def submit(request):
     message = (snippet or CallBackForm()).success_message
     if wants_json(request):
         return JsonResponse({"ok": True, "message": message})
-    return HttpResponseRedirect(_success_url(request, token), status=303)
+    return HttpResponseRedirect(_success_url(request, token, result), status=303)
 
 
-def _success_url(request, token):
-    page = Page.objects.live().filter(pk=token.page_id).first() if token.page_id else None
+def _success_url(request, token, result):
+    page = None
+    if token.page_id and result.created and result.lead.source_page_id == token.page_id:
+        # The page capture has just loaded for the lead: no need to ask again.
+        page = result.lead.source_page if result.lead.source_page.live else None
+    elif token.page_id:
+        page = Page.objects.live().filter(pk=token.page_id).first()
     url = page.get_url(request) if page is not None else None
     if not url:
         url = reverse("leads:sent")

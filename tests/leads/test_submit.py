@@ -321,6 +321,34 @@ class TestDuplicates:
         assert response.json()["ok"] is True
         assert str(only_lead().submission_key) == key
 
+    def test_the_submission_key_wins_over_the_same_person_lately(self):
+        from leads.capture import find_duplicate
+        from tests.leads.factories import make_lead
+
+        key = "0b4f1d2e-8c9a-4f6b-9d3e-1a2b3c4d5e6f"
+        older = make_lead(email="zoe@example.com", phone="+441214960982", submission_key=key)
+        older.created_at = older.created_at - timedelta(minutes=5)
+        older.save()
+        newer = make_lead(email="Zoe@Example.com", phone="+441214960982")
+        assert find_duplicate("zoe@example.com", "+441214960982", key, genuine=True) == older
+        assert find_duplicate("ZOE@example.com", "+441214960982", None, genuine=True) == newer
+        assert find_duplicate("zoe@example.com", "+441214960983", None, genuine=True) is None
+
+
+def test_leads_are_not_counted_as_uses_of_their_page_or_form(client, home_html, humans_are_quick):
+    # Editors see a form's or page's usage; leads are not theirs to see, nor "uses".
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ReferenceIndex
+
+    from leads.models import DeskEvent, LeadNote
+
+    submit_from(client, home_html)
+    lead = only_lead()
+    assert lead.form_id and lead.source_page_id
+    assert ReferenceIndex.get_references_to(lead.form).count() == 0
+    kinds = ContentType.objects.get_for_models(Lead, LeadNote, DeskEvent).values()
+    assert not ReferenceIndex.objects.filter(content_type__in=kinds).exists()
+
 
 class TestRefusals:
     def test_get_is_405_with_a_message(self, client):
