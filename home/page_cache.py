@@ -11,7 +11,8 @@ Each stored entry carries two version tokens read *before* the page was rendered
 * the **generation**, one token for the whole site, replaced by :func:`purge_all` (site
   settings, snippets, images: anything that can appear on many pages);
 * the **path version**, one token per URL path (every query-string variant of that path),
-  replaced by :func:`purge_paths` (publishing, unpublishing, moving or deleting a page).
+  replaced by :func:`purge_paths` (publishing, unpublishing, moving, re-slugging or deleting
+  a page: its own paths, its ancestors', its descendants' and its old addresses).
 
 A lookup fetches both tokens and the entry in one round trip (``get_many``) and serves the
 entry only if its tokens are still current. With Redis, each process also keeps recent
@@ -434,15 +435,20 @@ def unregister_dependents(func):
         _dependents.remove(func)
 
 
-def page_paths(page, url_path=None):
-    """Every site-relative path the page is served at (one per site it belongs to)."""
+def page_paths(page, url_path=None, root_paths=None):
+    """Every site-relative path the page is served at (one per site it belongs to).
+
+    ``root_paths`` (Site.get_site_root_paths()) may be passed in when asking for many pages,
+    to look the sites up once."""
     from wagtail.models import Site
 
     url_path = url_path or page.url_path
     if not url_path:
         return set()
+    if root_paths is None:
+        root_paths = Site.get_site_root_paths()
     paths = set()
-    for root in Site.get_site_root_paths():
+    for root in root_paths:
         if url_path.startswith(root.root_path):
             paths.add("/" + url_path[len(root.root_path) :])
     return paths
@@ -455,11 +461,18 @@ def _as_paths(item):
 
 
 def paths_showing(page, url_path=None):
-    """The page's own paths, its ancestors' (the index, the home page), the site-wide lists
-    (sitemap, feed) and whatever the registered dependents say shows it."""
-    paths = set(page_paths(page, url_path))
+    """The page's own paths, its ancestors' (the index, the home page), its descendants'
+    (their breadcrumbs and fact panels name it, their addresses start with its slug), the
+    site-wide lists (sitemap, feed) and whatever the registered dependents say shows it."""
+    from wagtail.models import Site
+
+    root_paths = Site.get_site_root_paths()
+    paths = set(page_paths(page, url_path, root_paths))
     for ancestor in page.get_ancestors().filter(depth__gt=1).only("url_path"):
-        paths |= page_paths(ancestor)
+        paths |= page_paths(ancestor, root_paths=root_paths)
+    if page.pk and page.path:
+        for descendant in page.get_descendants().only("url_path"):
+            paths |= page_paths(descendant, root_paths=root_paths)
     paths |= {normalise_path(path) for path in _setting("PAGE_CACHE_ALWAYS_PURGE")}
     for func in list(_dependents):
         try:
@@ -791,19 +804,33 @@ def _on_page_saved(sender, instance, update_fields=None, **kwargs):
         purge_pages([instance])
 
 
-def _on_page_moved(sender, instance, url_path_before, url_path_after, **kwargs):
-    # The page and its whole subtree changed address: purge the old addresses (now 404 or
-    # redirects), the new ones, and both parents' listings.
-    paths = paths_showing(instance, url_path_before) | paths_showing(instance, url_path_after)
-    parent_before = kwargs.get("parent_page_before")
-    if parent_before is not None:
-        paths |= paths_showing(parent_before)
-    for descendant in instance.get_descendants().only("url_path"):
-        paths |= page_paths(descendant)
+def _readdressed_paths(page, url_path_before, url_path_after):
+    """A page and its whole subtree changed address (moved, or its slug changed): the old
+    addresses (now 404s or Wagtail's redirects, which a cached page would hide), the new ones,
+    and every page showing it at either."""
+    from wagtail.models import Site
+
+    root_paths = Site.get_site_root_paths()
+    paths = paths_showing(page, url_path_before) | paths_showing(page, url_path_after)
+    for descendant in page.get_descendants().only("url_path"):
         if descendant.url_path.startswith(url_path_after):
             old = url_path_before + descendant.url_path[len(url_path_after) :]
-            paths |= page_paths(descendant, old)
+            paths |= page_paths(descendant, old, root_paths)
+    return paths
+
+
+def _on_page_moved(sender, instance, url_path_before, url_path_after, **kwargs):
+    paths = _readdressed_paths(instance, url_path_before, url_path_after)
+    parent_before = kwargs.get("parent_page_before")
+    if parent_before is not None:
+        # The old parent's listing showed it.
+        paths |= paths_showing(parent_before)
     _on_commit_too(purge_paths, paths)
+
+
+def _on_slug_changed(sender, instance, instance_before, **kwargs):
+    # Wagtail sends this once the transaction has committed, so purge at once.
+    purge_paths(_readdressed_paths(instance, instance_before.url_path, instance.url_path))
 
 
 def _on_page_deleted(sender, instance, **kwargs):
@@ -847,11 +874,17 @@ def _on_model_changed(sender, instance, update_fields=None, created=False, **kwa
 def connect_signals():
     from django.db.models.signals import post_delete, post_save, pre_delete
     from wagtail.models import Page
-    from wagtail.signals import page_published, page_unpublished, post_page_move
+    from wagtail.signals import (
+        page_published,
+        page_slug_changed,
+        page_unpublished,
+        post_page_move,
+    )
 
     page_published.connect(_on_page_published, dispatch_uid="page_cache_published")
     page_unpublished.connect(_on_page_unpublished, dispatch_uid="page_cache_unpublished")
     post_page_move.connect(_on_page_moved, dispatch_uid="page_cache_moved")
+    page_slug_changed.connect(_on_slug_changed, dispatch_uid="page_cache_slug_changed")
     pre_delete.connect(_on_page_deleted, sender=Page, dispatch_uid="page_cache_page_deleted")
     post_save.connect(_on_page_saved, dispatch_uid="page_cache_page_saved")
     # Any model: which ones matter (snippets are registered late) is decided per save.

@@ -375,6 +375,45 @@ class TestPurges:
         old, state, _ = get(Client(), "/about/team/alice/")
         assert (old.status_code, state) == (301, "BYPASS")
 
+    def test_changing_a_slug_purges_the_old_addresses_of_the_page_and_its_subtree(
+        self, warm, django_capture_on_commit_callbacks
+    ):
+        about = StandardPage.objects.get(slug="about")
+        team = StandardPage(title="Our team", slug="team", intro="The people.")
+        about.add_child(instance=team)
+        publish(team)
+        warm("/about/", "/about/team/")
+        about.refresh_from_db()
+        about.slug = "about-the-firm"
+        # Wagtail says the slug changed only once the transaction commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(about)
+        for old_path, new_path in (
+            ("/about/", "/about-the-firm/"),
+            ("/about/team/", "/about-the-firm/team/"),
+        ):
+            old, state, _ = get(Client(), old_path)
+            assert (old.status_code, state) == (301, "BYPASS"), old_path
+            assert old["Location"].endswith(new_path)
+            assert get(Client(), new_path)[0].status_code == 200
+
+    def test_renaming_a_page_purges_the_pages_below_it_that_name_it(
+        self, warm, django_capture_on_commit_callbacks
+    ):
+        from breaches.models import BreachCaseStudyPage, BreachIndexPage
+
+        index = BreachIndexPage.objects.get()
+        study = BreachCaseStudyPage.objects.live().child_of(index).first()
+        warm(study.url, index.url)
+        index.title = "Breach stories"
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(index)
+        _, state, body = get(Client(), study.url)
+        assert state == "MISS"
+        # The breadcrumb trail and the fact panel's link back name the index as it is now.
+        assert body.count("Breach stories") >= 2
+        assert get(Client(), study.url)[1] == "HIT"
+
     def test_deleting_purges_the_page_and_its_parent(self, warm):
         warm("/about/", "/")
         Page.objects.get(slug="about").delete()
@@ -382,6 +421,16 @@ class TestPurges:
         _, state, body = get(Client(), "/")
         assert state == "MISS"
         assert 'href="/about/"' not in body
+
+    def test_deleting_a_page_purges_the_pages_below_it(self, warm):
+        about = StandardPage.objects.get(slug="about")
+        team = StandardPage(title="Our team", slug="team", intro="The people.")
+        about.add_child(instance=team)
+        publish(team)
+        warm("/about/team/")
+        Page.objects.get(slug="about").delete()
+        gone, state, _ = get(Client(), "/about/team/")
+        assert (gone.status_code, state) == (404, "BYPASS")
 
     def test_editing_site_settings_purges_every_page(self, warm, demo_site):
         warm("/", "/about/")
