@@ -5,6 +5,7 @@ notification together -> tell the caller what happened. Nothing here sends mail.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -95,15 +96,12 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
         return CaptureResult(duplicate, created=False)
 
     # Two genuine requests racing past the check above (a double click without script): the
-    # first to claim this key stores the lead, the second is told it was a duplicate.
-    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+    # first to claim this person stores the lead, the second waits for it and joins it.
     claim = duplicate_key(email, phone) if genuine else None
-    if claim and not cache.add(claim, 1, timeout=window):
-        existing = find_duplicate(email, phone, submission_key, genuine=True)
+    if claim and not _claim(claim):
+        existing = _wait_for_claimant(claim, email, phone, submission_key)
         if existing is not None:
             return CaptureResult(existing, created=False)
-        # The claim belongs to a request still in flight; that one will store the lead.
-        return CaptureResult(Lead(), created=False)
 
     page = Page.objects.filter(pk=token.page_id).first() if token.page_id else None
     snippet = CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
@@ -156,6 +154,37 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
         f" flagged as spam ({lead.spam_reasons})" if lead.is_spam else "",
     )
     return CaptureResult(lead, created=True)
+
+
+def _claim(claim):
+    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+    return cache.add(claim, 1, timeout=window)
+
+
+def _wait_for_claimant(claim, email, phone, submission_key):
+    """The lead stored by the request holding this person's claim, once it has committed.
+
+    None means this request must store the lead itself: the claimant failed and let go of the
+    claim (this request has now taken it), or it has not committed within
+    LEADS_CLAIM_WAIT_SECONDS (its process died holding the claim, which would otherwise
+    stand for the whole duplicate window). The browser shows only the last response of a
+    double click, so telling this request "sent" without a stored lead would lose the lead;
+    at worst two rows for one person are stored, which the desk shows side by side.
+    """
+    deadline = time.monotonic() + getattr(settings, "LEADS_CLAIM_WAIT_SECONDS", 5)
+    while True:
+        existing = find_duplicate(email, phone, submission_key, genuine=True)
+        if existing is not None:
+            return existing
+        if _claim(claim):
+            return None
+        if time.monotonic() >= deadline:
+            logger.warning("A call-back claim outlived its request; storing this lead anyway")
+            return None
+        time.sleep(_CLAIM_POLL_SECONDS)
+
+
+_CLAIM_POLL_SECONDS = 0.05
 
 
 def _release(claim):

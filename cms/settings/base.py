@@ -229,6 +229,9 @@ LEADS_RATE_LIMIT = (env_int("LEADS_RATE_LIMIT", 10), env_int("LEADS_RATE_WINDOW"
 LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", 3)
 LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
 LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+# How long a request waits for an identical one in flight to store the lead before storing it
+# itself (leads.capture._wait_for_claimant).
+LEADS_CLAIM_WAIT_SECONDS = env_int("LEADS_CLAIM_WAIT_SECONDS", 5)
 LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
 # X-Forwarded-For is trusted only for this many proxies in front of the app.
 LEADS_MAX_BODY_BYTES = 16_384

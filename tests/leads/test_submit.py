@@ -1,16 +1,19 @@
 import json
 import re
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail, signing
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from leads.models import CallBackForm, Lead, NotificationStatus
 from leads.security import TOKEN_SALT, duplicate_key
+from tests.leads.factories import make_lead
 from tests.leads.helpers import answers, only_lead, read_callback_form, submit_from
 
 pytestmark = pytest.mark.django_db
@@ -301,15 +304,61 @@ class TestDuplicates:
         submit_from(client, home_html)
         assert Lead.objects.count() == 2
 
-    def test_a_request_racing_an_identical_one_in_flight_makes_no_second_row(
+    @pytest.mark.django_db(transaction=True)
+    def test_a_request_racing_an_identical_one_joins_the_lead_it_stores(
         self, client, home_html, humans_are_quick
     ):
-        # The first request of a no-script double click has claimed the person but not yet
-        # committed its row when the second arrives.
+        # The first request of a no-script double click has claimed the person and commits
+        # its row, on its own connection, while the second waits: one row, and the second
+        # says it was sent.
+        claim = duplicate_key("zoe@example.com", "+441214960982")
+        cache.add(claim, 1, timeout=60)
+
+        def first_request_commits():
+            try:
+                make_lead(email="zoe@example.com", phone="+441214960982")
+            finally:
+                connection.close()
+
+        first = threading.Timer(0.3, first_request_commits)
+        first.start()
+        try:
+            response = submit_from(client, home_html)
+        finally:
+            first.join()
+        assert response.status_code == 303
+        assert response["Location"].endswith("?callback=sent#callback")
+        assert Lead.objects.count() == 1
+
+    def test_when_the_request_in_flight_fails_the_waiting_one_stores_the_lead(
+        self, client, home_html, humans_are_quick
+    ):
+        # The first request claimed the person, then failed and let go of the claim: the
+        # browser shows the second request's answer, so the second must store the lead.
+        claim = duplicate_key("zoe@example.com", "+441214960982")
+        cache.add(claim, 1, timeout=60)
+        first = threading.Timer(0.3, cache.delete, args=[claim])
+        first.start()
+        try:
+            response = submit_from(client, home_html)
+        finally:
+            first.join()
+        assert response["Location"].endswith("?callback=sent#callback")
+        assert only_lead().email == "zoe@example.com"
+        assert only_lead().notification_status == NotificationStatus.SENT
+        assert len(mail.outbox) == 1
+
+    def test_a_claim_left_by_a_request_that_died_does_not_cost_the_lead(
+        self, client, home_html, humans_are_quick, settings
+    ):
+        # A worker killed between claiming and committing leaves the claim for the whole
+        # duplicate window; every retry from that person must still be stored.
+        settings.LEADS_CLAIM_WAIT_SECONDS = 0.2
         cache.add(duplicate_key("zoe@example.com", "+441214960982"), 1, timeout=60)
         response = submit_from(client, home_html)
-        assert response.status_code == 303
-        assert Lead.objects.count() == 0
+        assert response["Location"].endswith("?callback=sent#callback")
+        assert only_lead().email == "zoe@example.com"
+        assert len(mail.outbox) == 1
 
     def test_same_submission_key_twice_is_one_row(self, client, home_html, humans_are_quick):
         key = "6f1c2a9e-2b7d-4c1e-9a55-0e3f5b1d7c11"
