@@ -811,7 +811,9 @@ def _readdressed_paths(page, url_path_before, url_path_after):
     from wagtail.models import Site
 
     root_paths = Site.get_site_root_paths()
-    paths = paths_showing(page, url_path_before) | paths_showing(page, url_path_after)
+    # The page's ancestors and dependents are the same at either address: only its own old
+    # paths and its subtree's need adding to what shows it now.
+    paths = paths_showing(page, url_path_after) | page_paths(page, url_path_before, root_paths)
     for descendant in page.get_descendants().only("url_path"):
         if descendant.url_path.startswith(url_path_after):
             old = url_path_before + descendant.url_path[len(url_path_after) :]

@@ -156,6 +156,10 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
     return CaptureResult(lead, created=True)
 
 
+# How often a repeat asks whether the request holding the claim has stored its lead.
+_CLAIM_POLL_SECONDS = 0.05
+
+
 def _claim(claim):
     window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
     return cache.add(claim, 1, timeout=window)
@@ -182,9 +186,6 @@ def _wait_for_claimant(claim, email, phone, submission_key):
             logger.warning("A call-back claim outlived its request; storing this lead anyway")
             return None
         time.sleep(_CLAIM_POLL_SECONDS)
-
-
-_CLAIM_POLL_SECONDS = 0.05
 
 
 def _release(claim):
