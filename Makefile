@@ -10,7 +10,7 @@ SYSTEM_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test install install-dev migrate demo lint format check bench clean
+.PHONY: run test test-fast coverage install install-dev migrate demo lint format check bench clean
 
 $(BIN)/python:
 	@test -n "$(SYSTEM_PYTHON)" || { echo "Python 3.11 or newer is needed; none was found on PATH." >&2; exit 1; }
@@ -38,9 +38,25 @@ run: demo
 	$(BIN)/python manage.py ensure_local_admin --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite: SQLite in memory by default, PostgreSQL when DATABASE_URL is set.
+# The whole suite: SQLite in memory by default, PostgreSQL when DATABASE_URL is set. It runs
+# on TEST_WORKERS processes (each with its own test database and live server), whole files to
+# a worker, in a random order whose seed is printed at the top: replay one with
+# PYTEST_ARGS=--randomly-seed=N, or keep the written order with PYTEST_ARGS="-p no:randomly".
+# TEST_WORKERS=0 runs in this process, for pdb and -s.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The inner loop: everything but the browser journeys, stopping at the first failure. Not a
+# substitute for `make test`, which is what CI runs.
+test-fast: install-dev
+	$(PYTEST) -x -m "not browser" $(PYTEST_ARGS)
+
+# The whole suite with line coverage of the apps, as a table of missed lines.
+coverage: install-dev
+	$(PYTEST) --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
+
+from tests.database_state import (
+    DatabaseState,
+    model_tables,
+    reset_to,
+    storage_files,
+    write_sequences,
+    write_table,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(
@@ -47,46 +56,35 @@ def _urlconf_loaded_before_any_settings_override():
 
 @pytest.fixture(scope="session")
 def _migrated_baseline(django_db_setup, django_db_blocker):
-    """What the migrations created (root page, site, groups, cookie groups), serialized once,
-    before any test can flush it."""
+    """What the migrations created (root page, site, groups, cookie groups, content types,
+    permissions) as rows and id sequences, read once before any test can change them."""
     with django_db_blocker.unblock():
-        return connection.creation.serialize_db_to_string()
+        connection = connections["default"]
+        return DatabaseState.read(connection, model_tables(connection))
 
 
-@pytest.fixture(autouse=True)
-def _restore_migrated_database(request, _migrated_baseline):
-    """Every transactional test (live server, browser) starts from the migrated database.
+@pytest.fixture(scope="session", autouse=True)
+def _transactional_tests_leave_the_migrated_database(_migrated_baseline):
+    """Every transactional test (live server, browser, threads, other processes) ends by
+    putting the migrated database back, so whatever runs next, in any order, finds it.
 
-    Transactional tests flush the database when they end, and post_migrate then refills
-    content types and permissions under new ids. Django's own serialized rollback keeps its
-    copy on the connection object, which Playwright's event loop swaps for a new one, so it
-    cannot be relied on here: this keeps the copy itself and restores it when it is missing.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
-    )
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
-    from wagtail.models import Page
+    Django ends such a test with a flush, after which post_migrate refills content types and
+    permissions under new ids and the root page is gone; putting that right cost a second a
+    test. Writing the baseline's rows back costs milliseconds. Django's own serialized
+    rollback is no help here: it keeps its copy on the connection object, which Playwright's
+    event loop swaps for a new one."""
+    from django.test import TransactionTestCase
 
-    if Page.objects.filter(depth=1).exists():
-        return
-    from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management.color import no_style
+    def reset(self):
+        for alias in self._databases_names(include_mirrors=False):
+            if alias != "default":
+                raise NotImplementedError("only the default database has a baseline")
+            reset_to(_migrated_baseline, alias)
 
-    call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-    connection.creation.deserialize_db_from_string(_migrated_baseline)
-    ContentType.objects.clear_cache()
-    # The flush restarted id sequences (PostgreSQL); move them past the restored rows.
-    statements = connection.ops.sequence_reset_sql(
-        no_style(), apps.get_models(include_auto_created=True)
-    )
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(TransactionTestCase, "_fixture_teardown", reset)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -98,12 +96,89 @@ def _clear_cache():
     cache.clear()
 
 
-@pytest.fixture
-def demo_site(db):
-    """The whole demo site, built by the same command a newcomer runs."""
+# What load_demo_content reads besides the database: a test that changes one of these before
+# asking for the demo site gets it built the slow way, as it would have been.
+_DEMO_INPUTS = (
+    "WAGTAILADMIN_BASE_URL",
+    "WAGTAILSEARCH_BACKENDS",
+    "WAGTAIL_I18N_ENABLED",
+    "LANGUAGE_CODE",
+    "TIME_ZONE",
+    "USE_TZ",
+)
+
+
+def _demo_inputs():
+    from django.conf import settings
+
+    return repr([getattr(settings, name, None) for name in _DEMO_INPUTS])
+
+
+def _load_demo_content():
     call_command("load_demo_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture(scope="session")
+def _demo_state(_migrated_baseline, django_db_blocker):
+    """The demo site as load_demo_content builds it on the migrated database: the rows of
+    the tables it changes, the id sequences after it, and the media files it writes.
+
+    Built once per run (per xdist worker) inside a transaction that is rolled back, so the
+    database stays as migrated. Sessions fixtures are set up before a test's own, so this runs
+    before any test transaction opens."""
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        files_before = storage_files()
+        inputs = _demo_inputs()
+        with transaction.atomic():
+            _load_demo_content()
+            built = DatabaseState.read(connection, _migrated_baseline.tables)
+            files_after = storage_files()
+            transaction.set_rollback(True)
+    return inputs, DatabaseState(
+        tables={
+            table: rows
+            for table, rows in built.tables.items()
+            if rows != _migrated_baseline.tables[table]
+        },
+        sequences=built.sequences,
+        files={
+            name: content
+            for name, content in files_after.items()
+            if files_before.get(name) != content
+        },
+    )
+
+
+@pytest.fixture
+def demo_site(db, _migrated_baseline, _demo_state):
+    """The whole demo site, built by the same command a newcomer runs.
+
+    The command runs once per run (`_demo_state`); each test gets its result written back into
+    its own transaction, in milliseconds instead of seconds. When the tables the demo fills
+    are not as migrated (the test made rows there first) or a setting the command reads was
+    changed, the command runs here instead, exactly as it would have. TEST_DEMO_SNAPSHOT=0
+    always runs it, to check that both ways pass the same tests.
+    """
     from wagtail.models import Site
 
+    inputs, state = _demo_state
+    fast = (
+        os.environ.get("TEST_DEMO_SNAPSHOT", "1") != "0"
+        and inputs == _demo_inputs()
+        and _migrated_baseline.matches(connection, state.tables)
+    )
+    if fast:
+        with transaction.atomic():
+            for table, rows in state.tables.items():
+                write_table(connection, table, rows)
+            write_sequences(connection, state.sequences, never_back=True)
+        state.restore_files()
+        # The command's last publish left Wagtail's site root paths in the cache, which saves
+        # the next request a query; tests that count queries count on it.
+        Site.get_site_root_paths()
+    else:
+        _load_demo_content()
     return Site.objects.get(is_default_site=True)
 
 
@@ -158,19 +233,3 @@ def app_log_output():
     yield buffer.getvalue
     for handler, stream in previous.items():
         handler.setStream(stream)
-
-
-class _LiveServerTestsLast:
-    """Live-server (transactional) tests last, after every other ordering plugin has run.
-
-    They empty the database when they finish; pytest-django sorts them last, but pytest's own
-    grouping by parametrized session fixtures (Playwright's browser) can move other tests after
-    them, which then find no root page. A stable sort keeps everything else in its order."""
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items):
-        items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
-
-
-def pytest_configure(config):
-    config.pluginmanager.register(_LiveServerTestsLast(), "live-server-tests-last")
