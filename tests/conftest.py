@@ -12,6 +12,7 @@ from tests.database_state import (
     DatabaseState,
     model_tables,
     reset_to,
+    snapshots_enabled,
     storage_files,
     write_sequences,
     write_table,
@@ -157,14 +158,14 @@ def demo_site(db, _migrated_baseline, _demo_state):
     The command runs once per run (`_demo_state`); each test gets its result written back into
     its own transaction, in milliseconds instead of seconds. When the tables the demo fills
     are not as migrated (the test made rows there first) or a setting the command reads was
-    changed, the command runs here instead, exactly as it would have. TEST_DEMO_SNAPSHOT=0
+    changed, the command runs here instead, exactly as it would have. TEST_ROW_SNAPSHOTS=0
     always runs it, to check that both ways pass the same tests.
     """
     from wagtail.models import Site
 
     inputs, state = _demo_state
     fast = (
-        os.environ.get("TEST_DEMO_SNAPSHOT", "1") != "0"
+        snapshots_enabled()
         and inputs == _demo_inputs()
         and _migrated_baseline.matches(connection, state.tables)
     )

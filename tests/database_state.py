@@ -195,3 +195,68 @@ def storage_files():
 
     walk("")
     return found
+
+
+def snapshots_enabled():
+    """TEST_ROW_SNAPSHOTS=0 makes every fixture build its rows the slow way, to check that both
+    ways pass the same tests."""
+    import os
+
+    return os.environ.get("TEST_ROW_SNAPSHOTS", "1") != "0"
+
+
+def _non_empty_state(connection, tables):
+    return DatabaseState.read(connection, sorted(non_empty_tables(connection, tables)))
+
+
+_made = {}
+
+
+def made_once(key, build, using="default"):
+    """Run `build`, a fixture's body that only makes rows (and media files), the slow way the
+    first time a test process reaches `key`; after that, whenever the database is exactly as it
+    was that first time, write the rows it made instead. Returns what `build` returned the first
+    time (so return ids, not model instances, and fetch them again).
+
+    For data fixtures that publish dozens of pages for each of a dozen tests: the first test
+    pays, the rest take milliseconds. When the database differs at all (the test made other
+    rows first), `build` runs as it always did."""
+    connection = connections[using]
+    tables = model_tables(connection)
+    record = _made.get(key)
+    if record is not None and snapshots_enabled():
+        before, after, result = record
+        now_non_empty = non_empty_tables(connection, tables)
+        if now_non_empty == set(before.tables) and before.matches(connection):
+            with transaction.atomic(using=using):
+                for table, rows in after.tables.items():
+                    write_table(connection, table, rows)
+                write_sequences(connection, after.sequences, never_back=True)
+            after.restore_files()
+            return result
+    before = _non_empty_state(connection, tables)
+    files_before = storage_files()
+    result = build()
+    if record is not None:
+        return result
+    made = _non_empty_state(connection, tables)
+    changed = {
+        table: made.tables.get(table, ())
+        for table in set(before.tables) | set(made.tables)
+        if made.tables.get(table) != before.tables.get(table)
+    }
+    files_after = storage_files()
+    _made[key] = (
+        before,
+        DatabaseState(
+            tables=changed,
+            sequences=made.sequences,
+            files={
+                name: content
+                for name, content in files_after.items()
+                if files_before.get(name) != content
+            },
+        ),
+        result,
+    )
+    return result

@@ -15,8 +15,13 @@ def _titles(html):
 
 @pytest.fixture
 def only(index):
-    for page in BreachCaseStudyPage.objects.all():
-        page.delete()
+    from tests.database_state import made_once
+
+    def delete_every_case_study():
+        for page in BreachCaseStudyPage.objects.all():
+            page.delete()
+
+    made_once("breaches: the index alone", delete_every_case_study)
     return index
 
 
@@ -41,24 +46,30 @@ class TestIndexListing:
 class TestFilters:
     @pytest.fixture
     def corpus(self, only, case_study_factory):
-        lost, email = make_breach_types(2)
-        case_study_factory(
-            title="Police lost 2016", sector="police", period_start=2016, breach_types=[lost]
-        )
-        case_study_factory(
-            title="Police email 2018-2020",
-            sector="police",
-            period_start=2018,
-            period_end=2020,
-            breach_types=[email],
-        )
-        case_study_factory(
-            title="Council both 2019",
-            sector="council",
-            period_start=2019,
-            breach_types=[lost, email],
-        )
-        return lost, email
+        from tests.database_state import made_once
+
+        def publish_three():
+            lost, email = make_breach_types(2)
+            case_study_factory(
+                title="Police lost 2016", sector="police", period_start=2016, breach_types=[lost]
+            )
+            case_study_factory(
+                title="Police email 2018-2020",
+                sector="police",
+                period_start=2018,
+                period_end=2020,
+                breach_types=[email],
+            )
+            case_study_factory(
+                title="Council both 2019",
+                sector="council",
+                period_start=2019,
+                breach_types=[lost, email],
+            )
+            return lost.pk, email.pk
+
+        made = made_once("breaches: three case studies to filter", publish_three)
+        return tuple(BreachType.objects.get(pk=pk) for pk in made)
 
     @pytest.mark.parametrize(
         ("query", "expected"),
@@ -118,11 +129,16 @@ class TestFilters:
 class TestPagination:
     @pytest.fixture
     def many(self, only, case_study_factory):
-        for n in range(CASE_STUDIES_PER_PAGE + 3):
-            case_study_factory(
-                title=f"Study {n:02d}",
-                published_date=datetime.date(2020, 1, 1) + datetime.timedelta(n),
-            )
+        from tests.database_state import made_once
+
+        def publish_many():
+            for n in range(CASE_STUDIES_PER_PAGE + 3):
+                case_study_factory(
+                    title=f"Study {n:02d}",
+                    published_date=datetime.date(2020, 1, 1) + datetime.timedelta(n),
+                )
+
+        made_once("breaches: more case studies than a page holds", publish_many)
 
     def test_second_page_holds_the_rest(self, client, many):
         html = client.get("/case-studies/?page=2").content.decode()

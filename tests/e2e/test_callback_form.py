@@ -1,10 +1,8 @@
 """A reader asks for a call back in a real browser, with and without JavaScript."""
 
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from leads.models import Lead
@@ -17,10 +15,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def site(migrated_db, live_server, settings):  # noqa: F811 - the imported fixture
+def site(migrated_db, live_server, settings, demo_site):  # noqa: F811 - the imported fixture
     # A test browser types faster than a person; the too-fast signal has its own tests.
     settings.LEADS_MIN_FILL_SECONDS = 0
-    call_command("load_demo_content", stdout=io.StringIO())
     return live_server.url
 
 

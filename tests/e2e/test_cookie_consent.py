@@ -1,10 +1,7 @@
 """Cookie consent in Debian's Chromium: what a visitor sees and what the browser stores."""
 
-import os
-
 import pytest
 from cookie_consent.models import Cookie, CookieGroup
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [
@@ -19,8 +16,8 @@ ANALYTICS_SCRIPT = 'script[data-consent-group="analytics"]'
 
 
 @pytest.fixture
-def site(transactional_db):
-    call_command("load_demo_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+def site(transactional_db, demo_site):
+    return demo_site
 
 
 def _cookie_names(page):

@@ -18,7 +18,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType
@@ -40,7 +39,7 @@ FORM_HEADING = "Were you named in the Ravensholt files?"
 
 
 @pytest.fixture
-def site(migrated_db, live_server, settings):  # noqa: F811 - the imported fixture
+def site(migrated_db, live_server, settings, demo_site):  # noqa: F811 - the imported fixture
     # A test browser types faster than a person; the too-fast signal has its own tests.
     settings.LEADS_MIN_FILL_SECONDS = 0
     # Wagtail 8 autosaves a new page half a second after each change and turns the create form
@@ -48,7 +47,6 @@ def site(migrated_db, live_server, settings):  # noqa: F811 - the imported fixtu
     # second time, which Wagtail answers with a 500 (its slug check); waiting for the autosave
     # instead timed out on a loaded CI machine. The journey is about publishing: autosave off.
     settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
-    call_command("load_demo_content", stdout=io.StringIO())
     # A second call-back box for the editor to choose: its heading shows the choice took.
     form = CallBackForm.objects.get(name="Default call back")
     form.pk = None

@@ -247,7 +247,12 @@ class TestPromotionsAndHits:
 class TestPagination:
     @pytest.fixture
     def many(self, index):
-        _publish_many(index, 13, "Zebracorp study", "Zebracorp")
+        from tests.database_state import made_once
+
+        made_once(
+            "search: 13 Zebracorp studies",
+            lambda: _publish_many(index, 13, "Zebracorp study", "Zebracorp"),
+        )
 
     def test_pages_of_ten(self, client, many):
         first = _get(client, q="zebracorp")
@@ -462,7 +467,11 @@ class TestPostgresQueryCount:
 
     @pytest.fixture
     def many(self, index):
-        _publish_many(index, 25, "Ibis breach", "Ibis Group")
+        from tests.database_state import made_once
+
+        made_once(
+            "search: 25 Ibis studies", lambda: _publish_many(index, 25, "Ibis breach", "Ibis Group")
+        )
 
     @pytest.mark.parametrize(
         ("params", "shown"),
