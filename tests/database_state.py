@@ -24,8 +24,30 @@ def _quote(connection, table):
 
 
 def model_tables(connection):
-    """The tables a flush empties: every model's, auto-created many-to-many ones included."""
-    return sorted(connection.introspection.django_table_names(only_existing=True))
+    """The tables a flush empties (every model's, auto-created many-to-many ones included) and,
+    on SQLite, the search index's full-text tables, which flush leaves alone: their model is
+    unmanaged, but search results come from them."""
+    tables = connection.introspection.django_table_names(only_existing=True)
+    return write_order(connection, {*tables, *_sqlite_virtual_tables(connection)})
+
+
+def write_order(connection, tables):
+    """Full-text tables last: SQLite's search index keeps its full-text table in step with
+    its entries through triggers, so writing the entries writes it too; writing it after
+    them (emptied first) leaves exactly the rows it had, writing it before leaves them twice."""
+    virtual = _sqlite_virtual_tables(connection)
+    return sorted(tables, key=lambda table: (table in virtual, table))
+
+
+def _sqlite_virtual_tables(connection):
+    if connection.vendor != "sqlite":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND sql LIKE 'CREATE VIRTUAL TABLE%%'"
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def read_table(connection, table):
@@ -36,7 +58,9 @@ def read_table(connection, table):
                 data = b"".join(bytes(chunk) for chunk in copy)
             # COPY's text format writes one row a line (newlines inside values are escaped).
             return tuple(sorted(data.splitlines(keepends=True)))
-        cursor.execute(f"SELECT * FROM {_quote(connection, table)}")  # noqa: S608 - our names
+        # A full-text table's row ids are what its entries are joined on; SELECT * omits them.
+        rowid = "rowid, " if table in _sqlite_virtual_tables(connection) else ""
+        cursor.execute(f"SELECT {rowid}* FROM {_quote(connection, table)}")  # noqa: S608
         columns = tuple(column[0] for column in cursor.description)
         return (columns, tuple(sorted(cursor.fetchall(), key=repr)))
 
@@ -242,7 +266,7 @@ def made_once(key, build, using="default"):
     made = _non_empty_state(connection, tables)
     changed = {
         table: made.tables.get(table, ())
-        for table in set(before.tables) | set(made.tables)
+        for table in write_order(connection, set(before.tables) | set(made.tables))
         if made.tables.get(table) != before.tables.get(table)
     }
     files_after = storage_files()
