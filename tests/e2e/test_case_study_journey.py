@@ -4,8 +4,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Live-server tests truncate tables afterwards; serialized rollback puts back the rows
-# Wagtail's migrations made (the root page, groups) for whichever test runs next.
+# Live-server tests commit; when each ends, the rows Wagtail's migrations made (the root page,
+# groups) are written back in place of everything, for whichever test runs next.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
-    # Serialized rollback brings back what the migrations created (root page, cookie groups)
-    # after each flush, so every journey starts from a freshly migrated site.
+    # Each test ends by writing back what the migrations created (root page, cookie groups),
+    # so every journey starts from a freshly migrated site.
     pytest.mark.django_db(transaction=True),
 ]
 
