@@ -33,7 +33,7 @@ class HomeConfig(AppConfig):
 
         from wagtail.images import get_image_model
 
-        from home.renditions import on_image_saved
+        from home.tasks import on_image_saved
 
         post_save.connect(
             on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"
