@@ -12,37 +12,9 @@ from wagtail.models import Page, Site
 from wagtail.search import index
 
 from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
+from home.callback_form import CallBackFormMixin
 from home.page_loader import load_page
 from home.site_memo import MemoisedViewRestrictionsMixin, memoised
-
-
-class CallBackFormMixin(models.Model):
-    """Lets a page choose its own call-back form; without one it shows the site default.
-
-    The form is referred to by string so the site shell does not import the leads app.
-    """
-
-    callback_form = models.ForeignKey(
-        "leads.CallBackForm",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The call-back box on this page. Leave empty to use the site's default form.",
-    )
-
-    callback_panels = [FieldPanel("callback_form", heading="Call-back form")]
-
-    class Meta:
-        abstract = True
-
-    def get_callback_form(self, request=None):
-        if self.callback_form_id:
-            return self.callback_form
-        site_settings = (
-            SiteSettings.for_request(request) if request else SiteSettings.for_site(self.get_site())
-        )
-        return site_settings.default_callback_form
 
 
 def _model_of(content_type_id):
