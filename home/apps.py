@@ -27,7 +27,7 @@ class HomeConfig(AppConfig):
         from home.page_cache import connect_signals
 
         connect_signals()
-        from home.security import nonce_chooser_scripts
+        from home.security.csp import nonce_chooser_scripts
 
         nonce_chooser_scripts()
 

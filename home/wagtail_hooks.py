@@ -4,8 +4,9 @@ Editors keep the cookie groups and each cookie's purpose and duration here; ever
 gives the group a new consent version, so visitors who accepted the old list are asked again.
 The consent record is read-only: it is evidence, not content.
 
-Also here: the script that lets the admin's own JavaScript create <style> elements under the
-admin's nonce-based Content-Security-Policy (see home.security).
+Also registered here: the script that lets the admin's own JavaScript create <style> elements
+under the admin's nonce-based Content-Security-Policy, and the second factor's pages (both in
+home/security/).
 """
 
 import uuid
@@ -14,17 +15,16 @@ from cookie_consent.models import Cookie, CookieGroup
 from django import forms
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count
-from django.templatetags.static import static
-from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import DjangoORMSearchHandler, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from home import consent, second_factor
+from home import consent
 from home.models import ConsentRecord, CookieDetail
-from home.security import admin_csp_nonce
+from home.security import style_nonce_script
+from home.security.second_factor import account_menu_item, admin_urls
 
 
 class CookieForm(WagtailAdminModelForm):
@@ -180,17 +180,9 @@ class CookieConsentGroup(ModelAdminGroup):
     items = (CookieGroupAdmin, CookieAdmin, ConsentRecordAdmin)
 
 
-@hooks.register("insert_global_admin_js")
-def style_nonce_script():
-    # Carries the nonce so the script can read it (document.currentScript.nonce); loaded
-    # before the editors' own scripts, which create the <style> elements.
-    return format_html(
-        '<script src="{}" nonce="{}"></script>',
-        static("home/admin/style-nonce.js"),
-        admin_csp_nonce(),
-    )
+# Loaded before the editors' own scripts, which create the <style> elements it gives the nonce.
+hooks.register("insert_global_admin_js", style_nonce_script)
 
-
-# The second factor's own pages (home/second_factor.py), and a link to them on the account page.
-hooks.register("register_admin_urls", second_factor.admin_urls)
-hooks.register("register_account_menu_item", second_factor.account_menu_item)
+# The second factor's own pages, and a link to them on the account page.
+hooks.register("register_admin_urls", admin_urls)
+hooks.register("register_account_menu_item", account_menu_item)

@@ -17,7 +17,7 @@ from django.test import RequestFactory
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from home.security import client_ip
+from home.security.lockout import client_ip
 from tests.second_factor import sign_in_with_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +172,7 @@ class TestAdminContentSecurityPolicy:
         closed the element would let the markup after it run as new code."""
         from wagtail.admin.widgets.chooser import BaseChooser
 
-        from home.security import _admin_nonce
+        from home.security.csp import _admin_nonce
 
         class Hostile(BaseChooser):
             def render_html(self, name, value_data, attrs):
