@@ -27,10 +27,6 @@ class HomeConfig(AppConfig):
         from home.page_cache import connect_signals
 
         connect_signals()
-        from home.security.csp import nonce_chooser_scripts
-
-        nonce_chooser_scripts()
-
         from wagtail.images import get_image_model
 
         from home.tasks import on_image_saved

@@ -313,6 +313,9 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         "frame-ancestors": ["'self'"],
     }
 }
+# Forms render as with Django's default renderer; in the admin, the inline script of each
+# Wagtail chooser widget gets the nonce (home/security/chooser_scripts.py).
+FORM_RENDERER = "home.security.chooser_scripts.FormRenderer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -2,7 +2,7 @@
 Wagtail admin, and the admin nonce for markup rendered without the request at hand.
 
 Wired in cms/settings/base.py (MIDDLEWARE); the style-nonce script is registered by
-home/wagtail_hooks.py; `nonce_chooser_scripts` is called from HomeConfig.ready.
+home/wagtail_hooks.py.
 """
 
 from contextvars import ContextVar
@@ -13,7 +13,6 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 # The nonce of the admin response being rendered, for markup that is built without the
 # request at hand: form widgets (rendered by the form renderer) and panel components. Set
@@ -47,7 +46,8 @@ class PathPolicyCSPMiddleware(CSPMiddleware):
     - the Wagtail templates that write them are overridden in home/templates/ (date
       widgets, inline panels, search promotions) to add `{% admin_csp_nonce %}`, which
       needs no request in the context (widgets are rendered without one);
-    - chooser widgets build their `<script>` in Python: `nonce_chooser_scripts` adds it;
+    - chooser widgets build their `<script>` in Python, with no template to override: the
+      form renderer (home/security/chooser_scripts.py) gives the nonce to that one script;
     - scripts that Wagtail's JavaScript copies into the page (the scheduled-publishing dialog,
       inline panel forms) are clones of nonced ones and keep the nonce;
     - the one inline event handler, Jcrop's touch probe in the image focal point chooser, is
@@ -104,40 +104,6 @@ def uses_admin_policy(request: HttpRequest) -> bool:
         return True
     prefixes = tuple(getattr(settings, "CSP_ADMIN_URL_PREFIXES", ("/admin/",)))
     return request.path_info.startswith(prefixes)
-
-
-def nonce_chooser_scripts() -> None:
-    """Gives the `<script>` that every Wagtail chooser widget (page, image, document,
-    snippet) writes after its markup the current admin nonce.
-
-    Wagtail 8's BaseChooser.render joins the widget's HTML and `<script>{js}</script>` in
-    Python, with no request and no template to override, so this wraps the method; called
-    once from HomeConfig.ready. `{js}` is Wagtail's own JSON-encoded initialiser; "</" in it
-    is written "<\\/" (the same string to JavaScript) so no value can close the script early
-    and have markup after it run under the nonce.
-    """
-    from wagtail.admin.widgets.chooser import BaseChooser
-
-    if getattr(BaseChooser.render, "_adds_csp_nonce", False):
-        return
-
-    def render(self, name, value, attrs=None, renderer=None):
-        try:
-            id_ = attrs["id"]
-        except (KeyError, TypeError) as e:
-            raise TypeError("BaseChooser cannot be rendered without an 'id' attribute") from e
-        value_data = self.get_value_data(value)
-        widget_html = self.render_html(name, value_data, attrs)
-        js = self.render_js_init(id_, name, value_data).replace("</", "<\\/")
-        return format_html(
-            '{}<script nonce="{}">{}</script>',
-            widget_html,
-            admin_csp_nonce(),
-            mark_safe(js),  # noqa: S308 - Wagtail's JSON-encoded initialiser, "</" neutralised
-        )
-
-    render._adds_csp_nonce = True
-    BaseChooser.render = render
 
 
 def style_nonce_script():
