@@ -238,7 +238,7 @@ LEADS_MAX_BODY_BYTES = 16_384
 # XLSX files are assembled before sending; larger exports must use the streamed CSV.
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
 
-# Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
+# Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.
 COOKIE_CONSENT_CACHE_BACKEND = "default"
 COOKIE_CONSENT_MAX_AGE = 60 * 60 * 24 * 365
