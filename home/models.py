@@ -16,7 +16,7 @@ from home.callback_form import CallBackFormMixin
 
 # Django registers an app's models by importing <app>.models; the consent models (app label
 # home) live in home/consent/ and are registered by this import.
-from home.consent import models as consent_models  # noqa: F401
+from home.consent import ConsentRecord, ConsentVersion, CookieDetail  # noqa: F401
 from home.page_loader import load_page
 from home.site_memo import MemoisedViewRestrictionsMixin, memoised
 

@@ -1,6 +1,7 @@
 """The consent models: each cookie's duration, the cookie list behind each consent version,
 and the record of every decision. App label `home` (their tables and migrations stay there);
-home/models.py imports this module, which is how Django registers them with the app.
+home/models.py imports them (from home.consent), which is how Django registers them with the
+app.
 """
 
 import uuid
