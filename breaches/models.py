@@ -27,7 +27,7 @@ from wagtail.search import index
 from breaches import search_index
 from breaches.blocks import CaseStudyStreamBlock
 from home.blocks import RICH_TEXT_FEATURES
-from home.models import CallBackFormMixin
+from home.callback_form import CallBackFormMixin
 from home.site_memo import MemoisedViewRestrictionsMixin, memoised, public
 
 RELATED_POSTS = 3

@@ -79,11 +79,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Whether this session passed the second factor, then: admin pages wait until it has.
     "django_otp.middleware.OTPMiddleware",
-    "home.second_factor.SecondFactorMiddleware",
+    "home.security.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "home.security.PathPolicyCSPMiddleware",
-    "home.security.PermissionsPolicyMiddleware",
+    "home.security.csp.PathPolicyCSPMiddleware",
+    "home.security.headers.PermissionsPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so it sees the lockout raised by the authentication backend.
     "axes.middleware.AxesMiddleware",
@@ -238,7 +238,7 @@ LEADS_MAX_BODY_BYTES = 16_384
 # XLSX files are assembled before sending; larger exports must use the streamed CSV.
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
 
-# Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
+# Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.
 COOKIE_CONSENT_CACHE_BACKEND = "default"
 COOKIE_CONSENT_MAX_AGE = 60 * 60 * 24 * 365
@@ -252,7 +252,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Every handler gets the personal-data filter: logs travel further than the database.
-    "filters": {"no_personal_data": {"()": "home.log_filters.PersonalDataFilter"}},
+    "filters": {"no_personal_data": {"()": "home.security.log_filters.PersonalDataFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -278,7 +278,7 @@ LOGGING = {
 
 # Security headers. Production adds HSTS, secure cookies and the HTTPS redirect.
 # The public policy names no nonce, so a cached page and its header stay valid together
-# (see home.security.PathPolicyCSPMiddleware); public templates carry no inline script or
+# (see home.security.csp.PathPolicyCSPMiddleware); public templates carry no inline script or
 # style. A consented cookie group that loads a third party adds its origin here, and images
 # come from the media bucket's (or its CDN's) origin when media is not on our own disk.
 MEDIA_ORIGIN = media_origin(STORAGES["default"])
@@ -300,7 +300,7 @@ CONTENT_SECURITY_POLICY = {
 # handlers, <style> elements only with the nonce. Style attributes are allowed
 # (style-src-attr): they cannot run script, and the rich text editor needs them to keep
 # bold and italic pasted from Word or Google Docs. Why, and how inline code gets the
-# nonce: home.security.PathPolicyCSPMiddleware. tests/e2e/test_admin_csp.py walks the admin
+# nonce: home.security.csp.PathPolicyCSPMiddleware. tests/e2e/test_admin_csp.py walks the admin
 # and fails on any violation.
 CSP_ADMIN_URL_PREFIXES = ("/admin/",)
 CONTENT_SECURITY_POLICY_ADMIN = {
@@ -313,6 +313,9 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         "frame-ancestors": ["'self'"],
     }
 }
+# Forms render as with Django's default renderer; in the admin, the inline script of each
+# Wagtail chooser widget gets the nonce (home/security/chooser_scripts.py).
+FORM_RENDERER = "home.security.chooser_scripts.FormRenderer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -344,14 +347,14 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "home.security.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "home.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "home.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "home.security.lockout.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 
-# The second factor (home/second_factor.py): superusers and whoever may see leads must give a
-# code from an authenticator app after their password; others may opt in. django-otp checks
-# the code: after each wrong one the next is not even checked for 1, 2, 4, 8... seconds
-# (OTP_TOTP_THROTTLE_FACTOR), per account, so codes cannot be guessed.
+# The second factor (home/security/second_factor.py): superusers and whoever may see leads
+# must give a code from an authenticator app after their password; others may opt in.
+# django-otp checks the code: after each wrong one the next is not even checked for 1, 2, 4,
+# 8... seconds (OTP_TOTP_THROTTLE_FACTOR), per account, so codes cannot be guessed.
 SECOND_FACTOR_REQUIRED_PERMISSIONS = ["leads.view_lead"]
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1
