@@ -63,7 +63,7 @@ def bench_env():
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         CACHE_KEY_PREFIX=CACHE_PREFIX,
         PAGE_CACHE_BENCH_BYPASS="true",
-        LEADS_BENCH_RATE_LIMIT_EXEMPT="true",
+        LEADS_RATE_LIMIT=str(formpost.RATE_LIMIT),
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )

@@ -17,6 +17,7 @@ from cms.env import (
     media_storage_from_env,
     media_urls_expire,
 )
+from leads.conf import DEFAULTS as leads_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -219,24 +220,26 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAIL_I18N_ENABLED = False
 
-# Leads
-LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO")
-LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", 730)
-# Call-back form defences (see leads/security.py): submissions per client per window
-# (seconds), the fastest a person fills the form, how long a rendered form stays valid,
-# and how long a repeat from the same email and phone counts as a duplicate.
-LEADS_RATE_LIMIT = (env_int("LEADS_RATE_LIMIT", 10), env_int("LEADS_RATE_WINDOW", 600))
-LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", 3)
-LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
-LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
-# How long a request waits for an identical one in flight to store the lead before storing it
-# itself (leads.capture._wait_for_claimant).
-LEADS_CLAIM_WAIT_SECONDS = env_int("LEADS_CLAIM_WAIT_SECONDS", 5)
-LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
-# X-Forwarded-For is trusted only for this many proxies in front of the app.
-LEADS_MAX_BODY_BYTES = 16_384
-# XLSX files are assembled before sending; larger exports must use the streamed CSV.
-LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
+# Leads: what deployments may set from the environment. leads/conf.py holds every LEADS_*
+# setting's default and says what each is for.
+LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO", leads_defaults["LEADS_NOTIFY_TO"])
+LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", leads_defaults["LEADS_RETENTION_DAYS"])
+LEADS_RATE_LIMIT = (
+    env_int("LEADS_RATE_LIMIT", leads_defaults["LEADS_RATE_LIMIT"][0]),
+    env_int("LEADS_RATE_WINDOW", leads_defaults["LEADS_RATE_LIMIT"][1]),
+)
+LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", leads_defaults["LEADS_MIN_FILL_SECONDS"])
+LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", leads_defaults["LEADS_FORM_MAX_AGE"])
+LEADS_DUPLICATE_WINDOW_SECONDS = env_int(
+    "LEADS_DUPLICATE_WINDOW_SECONDS", leads_defaults["LEADS_DUPLICATE_WINDOW_SECONDS"]
+)
+LEADS_CLAIM_WAIT_SECONDS = env_int(
+    "LEADS_CLAIM_WAIT_SECONDS", leads_defaults["LEADS_CLAIM_WAIT_SECONDS"]
+)
+LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
+    "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
+)
+LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
 
 # Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.
