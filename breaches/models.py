@@ -28,7 +28,7 @@ from breaches import search_index
 from breaches.blocks import CaseStudyStreamBlock
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
-from home.site_memo import MemoisedViewRestrictionsMixin, memoised, public
+from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public
 
 RELATED_POSTS = 3
 CASE_STUDIES_PER_PAGE = 10

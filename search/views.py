@@ -28,7 +28,7 @@ from wagtail.search.utils import normalise_query_string
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType, prefetch_cards
 from home.models import SiteSettings
-from home.site_memo import memoised, public
+from home.page_cache import memoised, public
 
 logger = logging.getLogger(__name__)
 
