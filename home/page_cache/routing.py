@@ -32,7 +32,13 @@ def load_page(model, pk):
     db = router.db_for_read(model)
     plan = _plans.get((model, db))
     if plan is None:
-        plan = _plans[(model, db)] = PrecompiledGet(model, db)
+        try:
+            plan = PrecompiledGet(model, db)
+        except ValueError:
+            plan = False  # its manager selects more than the page's row: the ORM decides
+        _plans[(model, db)] = plan
+    if plan is False:
+        return model._default_manager.db_manager(db).get(pk=pk)
     params = list(plan.params)
     params[plan.pk_index] = pk
     connection = connections[db]

@@ -44,11 +44,12 @@ class PrecompiledGet:
         self.pk_index = self.params.index(self.PLACEHOLDER)
         # Private: after as_sql(), compiler.select holds (column, sql, alias) per selected
         # column; each column's `target` is the model field it reads. A plain get() selects
-        # only the model's own concrete fields (checked below), so every column is a field.
+        # the model's concrete fields in their order, which Model.from_db() expects (checked:
+        # a manager adding columns or related rows gets no plan).
         columns = [column for column, _sql, _alias in compiler.select]
         self.attnames = [column.target.attname for column in columns]
-        if sorted(self.attnames) != sorted(f.attname for f in model._meta.concrete_fields):
-            raise ValueError(f"{model._meta.label}: its default manager adds columns")
+        if self.attnames != [field.attname for field in model._meta.concrete_fields]:
+            raise ValueError(f"{model._meta.label}: a get() selects more than its own fields")
         # Private: SQLCompiler.get_converters() pairs each column position with the backend's
         # and the field's from-database converters, as the ORM's iterator applies them.
         self.converters = [
