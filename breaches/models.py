@@ -29,7 +29,7 @@ from breaches.blocks import CaseStudyStreamBlock
 from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
-from home.site_memo import MemoisedViewRestrictionsMixin, memoised, public
+from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public
 
 CASE_STUDIES_PER_PAGE = 10
 FIRST_YEAR = 1990
@@ -138,7 +138,8 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
     def filter_options(self):
         """What readers can filter by: breach types, sectors, and the years case studies cover.
 
-        Kept until a case study is published or a breach type edited (home/site_memo.py)."""
+        Kept until a case study is published or a breach type edited
+        (home/page_cache/snapshot.py)."""
         return memoised(("breach-filter-options", self.pk), self._filter_options)
 
     def _filter_options(self):

@@ -1,10 +1,8 @@
 """The site shell's pages (HomePage, StandardPage) and its site-wide settings (SiteSettings)."""
 
 import phonenumbers
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import Http404
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -17,12 +15,7 @@ from home.callback_form import CallBackFormMixin
 # Django registers an app's models by importing <app>.models; the consent models (app label
 # home) live in home/consent/ and are registered by this import.
 from home.consent import ConsentRecord, ConsentVersion, CookieDetail  # noqa: F401
-from home.page_loader import load_page
-from home.site_memo import MemoisedViewRestrictionsMixin, memoised
-
-
-def _model_of(content_type_id):
-    return ContentType.objects.get_for_id(content_type_id).model_class()
+from home.page_cache import MemoisedViewRestrictionsMixin, route_below
 
 
 class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
@@ -89,63 +82,13 @@ class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
 
     def route(self, request, path_components):
         """Wagtail's routing, in one query (two after a publish) instead of two per level
-        below the home page.
-
-        Wagtail finds each path component's child and then its specific page, one level at a
-        time. Here every page on the path is found at once by url_path (and remembered until
-        the next publish), then only the last one's specific page is loaded. Whenever a page on
-        the way could route differently (a custom route(), or a routable page whose own sub-URL
-        matches the rest of the path) Wagtail's own routing decides, so the result is always
-        the same page."""
+        below the home page; Wagtail's own wherever a page on the way routes differently
+        (home/page_cache/routing.py)."""
         if path_components:
-            result = self._route_by_url_path(request, path_components)
+            result = route_below(self, request, path_components)
             if result is not None:
                 return result
         return super().route(request, path_components)
-
-    def _route_by_url_path(self, request, path_components):
-        from wagtail.contrib.routable_page.models import RoutablePageMixin
-
-        url_paths = [
-            self.url_path + "/".join(path_components[: depth + 1]) + "/"
-            for depth in range(len(path_components))
-        ]
-        # Which pages lie on the path changes only when pages are published, moved or deleted:
-        # kept with the site's snapshot (home/site_memo.py) until then.
-        on_path = memoised(
-            ("pages-on-path", self.pk, *url_paths),
-            lambda: {
-                url_path: (pk, content_type_id, live)
-                for pk, url_path, content_type_id, live in Page.objects.filter(
-                    url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth
-                ).values_list("id", "url_path", "content_type_id", "live")
-            },
-        )
-        if len(on_path) != len(url_paths):
-            return None
-        for depth, url_path in enumerate(url_paths[:-1]):
-            model = _model_of(on_path[url_path][1])
-            if model is None or not issubclass(model, Page):
-                return None
-            if issubclass(model, RoutablePageMixin):
-                if on_path[url_path][2]:
-                    rest = "/" + "/".join(path_components[depth + 1 :]) + "/"
-                    try:
-                        model().resolve_subpage(rest)
-                    except Http404:
-                        continue
-                    return None  # its own sub-URL: Wagtail routes it
-            elif model.route is not Page.route:
-                return None
-        target_pk, content_type_id, _live = on_path[url_paths[-1]]
-        model = _model_of(content_type_id)
-        if model is None:
-            return None
-        try:
-            page = load_page(model, target_pk)
-        except model.DoesNotExist:
-            return None  # deleted since: Wagtail's own routing answers 404
-        return page.route(request, [])
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

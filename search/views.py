@@ -28,7 +28,7 @@ from wagtail.search.utils import normalise_query_string
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType, prefetch_cards
 from home.models import SiteSettings
-from home.site_memo import memoised, public
+from home.page_cache import memoised, public
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def search(request):
     raw = _CONTROL.sub(" ", request.GET.get("q", ""))
     query = " ".join(raw.split())[:MAX_QUERY_LENGTH]
     terms = search_terms(query)
-    # Kept with the site snapshot: editing a breach type replaces it (home/site_memo.py).
+    # Kept with the site snapshot: editing a breach type replaces it (home/page_cache/snapshot.py).
     breach_types = memoised("breach-types", lambda: list(BreachType.objects.all()))
     type_slug = request.GET.get("type", "")
     chosen_type = next((t for t in breach_types if t.slug == type_slug), None)

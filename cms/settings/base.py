@@ -69,13 +69,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a hit skips everything below; a miss sees the final response, security headers
     # and cookies included, before deciding to store it.
-    "home.page_cache.PageCacheMiddleware",
+    "home.page_cache.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Site, home page, settings and view restrictions for page requests, without queries.
-    "home.site_memo.SiteMemoMiddleware",
+    "home.page_cache.snapshot.SiteSnapshotMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Whether this session passed the second factor, then: admin pages wait until it has.
@@ -172,7 +172,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "home.staticfiles.ManifestStaticFilesStorage"},
 }
 # Signed media URLs stop working after AWS_QUERYSTRING_EXPIRE seconds. Pages in the shared
-# page cache live far less (home/page_cache.py), but its per-process layer keeps a page until
+# page cache live far less (home/page_cache/), but its per-process layer keeps a page until
 # a purge, however old; with signed URLs every hit therefore comes from Redis.
 if media_urls_expire(STORAGES["default"]):
     PAGE_CACHE_LOCAL_ENTRIES = 0

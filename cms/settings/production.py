@@ -31,6 +31,3 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 COOKIE_CONSENT_SECURE = True
-
-# Benchmarks only (`make bench`): honour `X-Bench-Bypass: 1` to measure pages uncached.
-PAGE_CACHE_BENCH_BYPASS = env_bool("PAGE_CACHE_BENCH_BYPASS", False)
