@@ -16,6 +16,7 @@ from wagtail.models import GroupPagePermission, Site
 
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, RelatedCaseStudy
+from home.page_cache import purge_all, register_dependents
 
 EDITORS = "Editors"
 
@@ -82,8 +83,6 @@ def pages_showing_case_study(page):
     )
     paths = list(neighbours.distinct().values_list("url_path", flat=True)[: MANY_DEPENDENTS + 1])
     if len(paths) > MANY_DEPENDENTS:
-        from home.page_cache import purge_all
-
         purge_all()
         return []
     return [_site_relative(path) for path in paths]
@@ -97,8 +96,4 @@ def _site_relative(url_path):
 
 
 def connect_page_cache():
-    try:
-        from home.page_cache import register_dependents
-    except ImportError:  # the page cache is optional
-        return
     register_dependents(pages_showing_case_study)

@@ -8,3 +8,6 @@
 
 leads/wagtail_hooks.py registers them with Wagtail.
 """
+
+# Nothing outside the leads app uses the desk's screens: wagtail_hooks.py registers them.
+__all__: list[str] = []
