@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
+from ipware import get_client_ip
 
 from leads import conf
 
@@ -91,17 +91,10 @@ def _parse(data):
 
 
 def client_ip(request):
-    """The client's address, trusting X-Forwarded-For only as far as our own proxies."""
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, as django-ipware finds it behind TRUSTED_PROXY_COUNT proxies
+    (cms/settings/base.py); REMOTE_ADDR when the header is shorter than our proxies write."""
+    ip, _routable = get_client_ip(request)
+    return ip or request.META.get("REMOTE_ADDR", "")
 
 
 def ip_hmac(request):

@@ -8,6 +8,7 @@ import dj_database_url
 from csp.constants import NONCE
 
 from cms.env import (
+    client_address_settings,
     email_settings_from_url,
     env_bool,
     env_int,
@@ -351,7 +352,6 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "home.security.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "home.security.lockout.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 
 # The second factor (home/security/second_factor.py): superusers and whoever may see leads
@@ -366,5 +366,11 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 SECURITY_CONTACT = env_list("SECURITY_CONTACT")
 SECURITY_TXT_VALID_DAYS = 180
 
-# Number of reverse proxies in front of the app that append to X-Forwarded-For.
+# Number of reverse proxies in front of the app that append to X-Forwarded-For. Which address
+# is the client's (for the sign-in lockout and the call-back form's limits alike) is decided by
+# django-ipware, configured from this number here and nowhere else; axes reads its own names.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+IPWARE_META_PRECEDENCE_ORDER, IPWARE_META_PROXY_COUNT = client_address_settings(TRUSTED_PROXY_COUNT)
+IPWARE_STRICT = False  # a short or padded header still yields the address our proxies wrote
+AXES_IPWARE_META_PRECEDENCE_ORDER = IPWARE_META_PRECEDENCE_ORDER
+AXES_IPWARE_PROXY_COUNT = IPWARE_META_PROXY_COUNT

@@ -1,31 +1,12 @@
-"""Sign-in lockout wiring for django-axes: which address a client signs in from, and the page
-shown while sign-in is locked. Named by AXES_CLIENT_IP_CALLABLE and AXES_LOCKOUT_CALLABLE in
-cms/settings/base.py.
+"""Sign-in lockout wiring for django-axes: the page shown while sign-in is locked, named by
+AXES_LOCKOUT_CALLABLE in cms/settings/base.py. Axes finds the client's address through
+django-ipware, configured there from TRUSTED_PROXY_COUNT.
 """
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils import timezone
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address of the client for per-client login limits.
-
-    Behind `TRUSTED_PROXY_COUNT` reverse proxies the client is the address that the outermost
-    trusted proxy appended to X-Forwarded-For; anything further left was written by the client
-    and cannot be trusted. Without proxies, REMOTE_ADDR.
-    """
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None):

@@ -11,14 +11,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from axes.helpers import get_client_ip_address
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from home.security.lockout import client_ip
+from cms.env import client_address_settings
+from leads.security import client_ip as leads_client_ip
 from tests.second_factor import sign_in_with_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -366,9 +369,24 @@ class TestSignInLockout:
     ],
 )
 def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
-    settings.TRUSTED_PROXY_COUNT = proxies
+    """One rule for both who use it: the sign-in lockout (axes) and the call-back limits."""
+    headers, count = client_address_settings(proxies)
+    settings.IPWARE_META_PRECEDENCE_ORDER = settings.AXES_IPWARE_META_PRECEDENCE_ORDER = headers
+    settings.IPWARE_META_PROXY_COUNT = settings.AXES_IPWARE_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
-    assert client_ip(request) == expected
+    assert get_client_ip_address(request) == expected
+    assert leads_client_ip(request) == expected
+
+
+def test_the_settings_configure_the_client_address_from_trusted_proxy_count():
+    """What base.py derives from TRUSTED_PROXY_COUNT is what axes and ipware read."""
+    headers, count = client_address_settings(django_settings.TRUSTED_PROXY_COUNT)
+    assert headers == django_settings.IPWARE_META_PRECEDENCE_ORDER
+    assert headers == django_settings.AXES_IPWARE_META_PRECEDENCE_ORDER
+    assert count == django_settings.IPWARE_META_PROXY_COUNT
+    assert count == django_settings.AXES_IPWARE_PROXY_COUNT
+    assert django_settings.IPWARE_STRICT is False
+    assert getattr(django_settings, "AXES_CLIENT_IP_CALLABLE", None) is None
 
 
 def _png_bytes():
