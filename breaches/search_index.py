@@ -27,9 +27,8 @@ _VECTOR = (
     f"setweight(to_tsvector('{CONFIG}', v.names), 'A')"
     f" || setweight(to_tsvector('{CONFIG}', v.about), 'B')"
     # The body without word positions: it is matched but, in ranking, counts once at weight D
-    # whatever its length. Its positions made the column twice the size, and every search
-    # that matches most pages reads the column of each (bench/search.py: 81 ms against 32 ms
-    # over 5,000 case studies).
+    # whatever its length. Its positions would double the column, which every search that
+    # matches most pages reads for each of them.
     f" || strip(to_tsvector('{CONFIG}', v.body))"
 )
 
