@@ -5,9 +5,10 @@
 2. Collects static files and counts each page's queries in-process (bench/pages.py).
 3. Serves the site with production settings under gunicorn (2 workers, loopback, a free port)
    and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
-4. Loads each with `wrk` for a bounded time, uncached (X-Bench-Bypass) and from the page
-   cache, alternating with the ceiling in short slices; then the form POST and export steps
-   (bench/formpost.py) when their features exist.
+4. Loads each with `wrk` for a bounded time, uncached and cold (from servers configured not to
+   serve from the page cache: bench/uncached_settings.py, bench/cold_settings.py) and from the
+   page cache, alternating with the ceiling in short slices; then the form POST and export
+   steps (bench/formpost.py) when their features exist.
 5. Prints a table and writes bench/RESULTS.md.
 
 Options: --duration SECONDS (per load, default 10), --connections, --threads, --skip-corpus.
@@ -62,8 +63,7 @@ def bench_env():
         or DEFAULT_DATABASE_URL,
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         CACHE_KEY_PREFIX=CACHE_PREFIX,
-        PAGE_CACHE_BENCH_BYPASS="true",
-        LEADS_BENCH_RATE_LIMIT_EXEMPT="true",
+        LEADS_RATE_LIMIT=str(formpost.RATE_LIMIT),
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
@@ -385,12 +385,13 @@ def write_results(info, args, corpus, rows, ceilings, extra):
             else "- Corpus: as an earlier run left it (--skip-corpus)"
         ),
         "",
-        "Variants: *uncached* sends `X-Bench-Bypass: 1` (honoured only when the server runs",
-        "with PAGE_CACHE_BENCH_BYPASS=true, as here), so every request renders the page, with",
+        "Variants: *uncached* is served by a second server whose settings skip the page cache",
+        "for every path (bench/uncached_settings.py), so every request renders the page, with",
         "the shared fragments and the per-process site snapshot a running server has (the",
-        "first reader after a publish, a new query string); *cold* sends `X-Bench-Bypass: cold`",
-        "and renders without either, as a freshly started process would every time;",
-        "*cached* is an anonymous reader served from the page cache. Queries: per request,",
+        "first reader after a publish, a new query string); *cold* by a third with the page",
+        "cache off (bench/cold_settings.py), rendering without either, as a freshly started",
+        "process would every time; *cached* is an anonymous reader served from the page cache",
+        "by the production settings. Queries: per request,",
         "counted in-process with CaptureQueriesContext (steady state, second request).",
         "",
         table(rows),
@@ -469,22 +470,22 @@ def main():
     with (
         gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),
         gunicorn(env, "cms.settings.production", "site") as (site_url, site_pid),
+        # The same site configured not to serve from the page cache (bench/*_settings.py).
+        gunicorn(env, "bench.uncached_settings", "uncached site") as (uncached_url, _),
+        gunicorn(env, "bench.cold_settings", "cold site") as (cold_url, _),
     ):
+        servers = {"uncached": uncached_url, "cold": cold_url, "cached": site_url}
         for page, variant in jobs:
-            url = site_url + page["path"]
+            url = servers[variant] + page["path"]
             if variant in ("uncached", "cold"):
-                headers_sent = {"X-Bench-Bypass": "1" if variant == "uncached" else "cold"}
-                _, headers, _ = fetch(url, headers_sent)
+                _, headers, _ = fetch(url)
                 queries = page["queries"] if variant == "uncached" else page["cold_queries"]
             else:
                 fetch(url)  # fill the page cache
-                headers_sent = {}
                 _, headers, _ = fetch(url)
                 queries = page.get("cached_queries", "")
             log(f"loading {page['name']} {variant} ({headers.get('X-Cache')}) and the ceiling")
-            result = load_against_ceiling(
-                url, ceiling_url + "/", args, [f"{k}: {v}" for k, v in headers_sent.items()]
-            )
+            result = load_against_ceiling(url, ceiling_url + "/", args)
             ceilings.append(result["ceiling"])
             rows.append(
                 {

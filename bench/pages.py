@@ -1,8 +1,9 @@
 """Which URLs the benchmark loads, and how many queries each costs.
 
 Run inside Django (`python -m bench.pages`, bench environment): finds the pages in the corpus,
-requests each through Django's test client with CaptureQueriesContext (uncached, through the
-bench bypass header; then from the page cache) and prints them as JSON for `python -m bench`.
+requests each through Django's test client with CaptureQueriesContext (uncached and cold, with
+the settings of the bench's uncached and cold servers; then from the page cache) and prints
+them as JSON for `python -m bench`.
 
 Adding pages (case-study index with a filter, a case study): give the app's `demo.py` a
 function `bench_pages()` returning [(name, path, cacheable), ...]. Until then, any live
@@ -69,19 +70,26 @@ def discover():
 
 def measure(pages):
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
+
+    from bench import cold_settings, uncached_settings
 
     results = []
     for name, path, cacheable in pages:
         client = Client(HTTP_HOST="127.0.0.1")
-        # The first render may build image renditions and warm per-process caches; the figure
-        # that matters under load is the steady state, so count the second one.
-        client.get(path, HTTP_X_BENCH_BYPASS="1")
-        with CaptureQueriesContext(connection) as uncached:
-            response = client.get(path, HTTP_X_BENCH_BYPASS="1")
-        with CaptureQueriesContext(connection) as cold:
-            client.get(path, HTTP_X_BENCH_BYPASS="cold")
+        # Configured as the bench's uncached and cold servers are.
+        with override_settings(PAGE_CACHE_SKIP_PATHS=uncached_settings.PAGE_CACHE_SKIP_PATHS):
+            # The first render may build image renditions and warm per-process caches; the
+            # figure that matters under load is the steady state, so count the second one.
+            client.get(path)
+            with CaptureQueriesContext(connection) as uncached:
+                response = client.get(path)
+        with (
+            override_settings(PAGE_CACHE_ENABLED=cold_settings.PAGE_CACHE_ENABLED),
+            CaptureQueriesContext(connection) as cold,
+        ):
+            client.get(path)
         row = {
             "name": name,
             "path": path,

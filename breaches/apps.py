@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class BreachesConfig(AppConfig):
@@ -8,14 +9,12 @@ class BreachesConfig(AppConfig):
     verbose_name = "Case studies"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
-
-        from breaches import search_index, signals
+        from breaches import signals
 
         signals.connect_page_cache()
         # Rows that existed before the index did, or were written without save().
         post_migrate.connect(
-            search_index.index_missing, sender=self, dispatch_uid="breaches-search-index"
+            signals.index_missing, sender=self, dispatch_uid="breaches-search-index"
         )
 
         from breaches.templatetags.seo_tags import SOCIAL_IMAGE_SPEC

@@ -5,7 +5,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import Max, Min, Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
@@ -24,13 +24,13 @@ from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, Site
 from wagtail.search import index
 
-from breaches import search_index
+from breaches import related, search_index
 from breaches.blocks import CaseStudyStreamBlock
+from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
-from home.models import CallBackFormMixin
-from home.site_memo import MemoisedViewRestrictionsMixin, memoised, public
+from home.callback_form import CallBackFormMixin
+from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public
 
-RELATED_POSTS = 3
 CASE_STUDIES_PER_PAGE = 10
 FIRST_YEAR = 1990
 
@@ -138,7 +138,8 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
     def filter_options(self):
         """What readers can filter by: breach types, sectors, and the years case studies cover.
 
-        Kept until a case study is published or a breach type edited (home/site_memo.py)."""
+        Kept until a case study is published or a breach type edited
+        (home/page_cache/snapshot.py)."""
         return memoised(("breach-filter-options", self.pk), self._filter_options)
 
     def _filter_options(self):
@@ -222,8 +223,6 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
 
     @path("feed/", name="feed")
     def feed_route(self, request):
-        from breaches.feeds import CaseStudyFeed
-
         return CaseStudyFeed()(request, index_page=self)
 
 
@@ -360,9 +359,9 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
             "related_links",
             heading="Related case studies",
             label="Related case study",
-            max_num=RELATED_POSTS,
-            help_text=f"Up to {RELATED_POSTS}, in the order shown. Empty places are filled with "
-            "recent case studies sharing breach types or sector.",
+            max_num=related.RELATED_POSTS,
+            help_text=f"Up to {related.RELATED_POSTS}, in the order shown. Empty places are "
+            "filled with recent case studies sharing breach types or sector.",
         ),
         *CallBackFormMixin.callback_panels,
     ]
@@ -424,65 +423,8 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         return list(self.breach_types.all())
 
     def get_related_posts(self):
-        """Up to three related case studies: the editor's picks in their order (live and
-        public only), then the most recent sharing a breach type, then the same sector.
-
-        The automatic candidates are found as ids first so that picks and candidates are
-        loaded, with their breach types and image renditions, in one batch."""
-        picked_ids = list(
-            dict.fromkeys(
-                link.related_page_id
-                for link in self.related_links.all()
-                if link.related_page_id and link.related_page_id != self.pk
-            )
-        )[:RELATED_POSTS]
-        auto_ids = []
-        if len(picked_ids) < RELATED_POSTS:
-            auto_ids = list(self._automatic_related_ids(exclude=picked_ids))
-        cards = _card_queryset().in_bulk(picked_ids + auto_ids)
-        related = [cards[pk] for pk in picked_ids if pk in cards]
-        related += [cards[pk] for pk in auto_ids if pk in cards]
-        return related[:RELATED_POSTS]
-
-    def _automatic_related_ids(self, exclude):
-        queryset = public(BreachCaseStudyPage.objects.live()).exclude(pk__in=[self.pk, *exclude])
-        # Each criterion is used only when it can match: PostgreSQL refuses to order by the
-        # constant an empty criterion compiles to.
-        ranking = []
-        type_ids = [breach_type.pk for breach_type in self.breach_type_list]
-        if type_ids:
-            through = BreachCaseStudyPage.breach_types.through
-            queryset = queryset.annotate(
-                shares_type=Exists(
-                    through.objects.filter(
-                        breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
-                    )
-                )
-            )
-            ranking.append("shares_type")
-        if self.sector:
-            queryset = queryset.annotate(
-                same_sector=models.Case(
-                    models.When(sector=self.sector, then=True),
-                    default=False,
-                    output_field=models.BooleanField(),
-                )
-            )
-            ranking.append("same_sector")
-        if not ranking:
-            return []
-        either = Q()
-        for name in ranking:
-            either |= Q(**{name: True})
-        return (
-            queryset.filter(either)
-            .order_by(
-                *[F(name).desc() for name in ranking],
-                F("published_date").desc(),
-                "-first_published_at",
-            )
-            .values_list("pk", flat=True)[:RELATED_POSTS]
-        )
+        """Up to three related case studies (breaches/related.py says how they are chosen)."""
+        return related.related_posts(self, _card_queryset())
 
     def get_breadcrumbs(self, request=None):
         """The pages from the site's home to this one (remembered: the template and the
@@ -494,43 +436,6 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
                 ancestors = ancestors.filter(depth__gte=site.root_page.depth)
             self._breadcrumbs = list(ancestors) + [self]
         return self._breadcrumbs
-
-    def get_json_ld(self, request, site_settings=None, image=None):
-        """Structured data for search engines: the Article and where it sits in the site."""
-        firm = {"@type": "Organization", "name": site_settings.firm_name} if site_settings else None
-        url = self.get_full_url(request)
-        article = {
-            "@context": "https://schema.org",
-            "@type": "Article",
-            "headline": self.seo_title or self.title,
-            "description": self.search_description or self.summary,
-            "datePublished": self.published_date.isoformat(),
-            "mainEntityOfPage": url,
-            "url": url,
-            "about": {"@type": "Organization", "name": self.organisation},
-            "keywords": [breach_type.name for breach_type in self.breach_type_list],
-        }
-        if self.last_published_at:
-            article["dateModified"] = self.last_published_at.isoformat()
-        if firm:
-            article["author"] = firm
-            article["publisher"] = firm
-        if image:
-            article["image"] = [image["url"]]
-        breadcrumbs = {
-            "@context": "https://schema.org",
-            "@type": "BreadcrumbList",
-            "itemListElement": [
-                {
-                    "@type": "ListItem",
-                    "position": position,
-                    "name": "Home" if position == 1 else crumb.title,
-                    "item": crumb.get_full_url(request),
-                }
-                for position, crumb in enumerate(self.get_breadcrumbs(request), start=1)
-            ],
-        }
-        return [article, breadcrumbs]
 
     def get_context(self, request, *args, **kwargs):
         # Lazy: most of the page comes from a shared fragment ({% shared_fragment %}), so

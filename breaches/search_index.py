@@ -11,7 +11,7 @@ deliberately not model fields (SQLite has neither type nor index; the ORM never 
 Each case study is indexed from what its row holds once saved, which is its live content
 (drafts are saved as revisions, not to the row): `BreachCaseStudyPage.save()` calls
 `index_case_studies`, renaming or deleting a breach type re-indexes the case studies that
-carry it, and after `migrate` any row still unindexed is filled (`index_missing`).
+carry it, and after `migrate` any row still unindexed is filled (`breaches.signals`).
 Wagtail's own search index (modelsearch) is kept too: the admin's search uses it."""
 
 from django.db import connection
@@ -27,9 +27,8 @@ _VECTOR = (
     f"setweight(to_tsvector('{CONFIG}', v.names), 'A')"
     f" || setweight(to_tsvector('{CONFIG}', v.about), 'B')"
     # The body without word positions: it is matched but, in ranking, counts once at weight D
-    # whatever its length. Its positions made the column twice the size, and every search
-    # that matches most pages reads the column of each (bench/search.py: 81 ms against 32 ms
-    # over 5,000 case studies).
+    # whatever its length. Its positions would double the column, which every search that
+    # matches most pages reads for each of them.
     f" || strip(to_tsvector('{CONFIG}', v.body))"
 )
 
@@ -78,27 +77,21 @@ def reindex(queryset):
     if not enabled():
         return
     ids = list(queryset.values_list("pk", flat=True))
-    from breaches.models import BreachCaseStudyPage
-
     for start in range(0, len(ids), BATCH):
-        pages = BreachCaseStudyPage.objects.filter(pk__in=ids[start : start + BATCH])
+        pages = queryset.model.objects.filter(pk__in=ids[start : start + BATCH])
         index_case_studies(pages.prefetch_related("breach_types"))
 
 
-def index_missing(**kwargs):
-    """After migrate: index the case studies that have never been (rows that existed before
-    migration 0004, or were written without save())."""
+def unindexed_ids():
+    """Ids of the case studies never indexed (rows that existed before migration 0004, or
+    were written without save()); none before migration 0004 itself."""
     if not enabled():
-        return
-    from breaches.models import BreachCaseStudyPage
-
+        return []
     with connection.cursor() as cursor:
         columns = connection.introspection.get_table_description(cursor, TABLE)
         if "search_vector" not in {column.name for column in columns}:
-            return  # migrated to before 0004 only
+            return []
         cursor.execute(
             "SELECT page_ptr_id FROM breaches_breachcasestudypage WHERE search_vector IS NULL"
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    if ids:
-        reindex(BreachCaseStudyPage.objects.filter(pk__in=ids))
+        return [row[0] for row in cursor.fetchall()]

@@ -1,14 +1,22 @@
-"""Editors publish case studies: Wagtail gives its Editors group add and edit on the whole
-tree, but publish only to Moderators. When the case study index is created, Editors are also
-given publish on it (and so on every case study under it), and on nothing else."""
+"""What follows from saves, deletes and migrations in the breaches app.
+
+- Editors publish case studies: Wagtail gives its Editors group add and edit on the whole
+  tree, but publish only to Moderators. When the case study index is created, Editors are also
+  given publish on it (and so on every case study under it), and on nothing else.
+- The case studies' own search index follows their breach types' names, and after `migrate`
+  any case study never indexed is indexed.
+- The page cache learns which case studies list another among their related posts.
+"""
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
-from wagtail.models import GroupPagePermission
+from wagtail.models import GroupPagePermission, Site
 
 from breaches import search_index
+from breaches.models import BreachCaseStudyPage, RelatedCaseStudy
+from home.page_cache import purge_all, register_dependents
 
 EDITORS = "Editors"
 
@@ -42,9 +50,15 @@ def _type_deleting(sender, instance, **kwargs):
 
 @receiver(post_delete, sender="breaches.BreachType", dispatch_uid="breaches-type-deleted")
 def _type_deleted(sender, instance, **kwargs):
-    from breaches.models import BreachCaseStudyPage
-
     ids = getattr(instance, "_case_study_ids", [])
+    if ids:
+        search_index.reindex(BreachCaseStudyPage.objects.filter(pk__in=ids))
+
+
+def index_missing(**kwargs):
+    """After migrate (connected in breaches/apps.py): index the case studies that have never
+    been (rows that existed before migration 0004, or were written without save())."""
+    ids = search_index.unindexed_ids()
     if ids:
         search_index.reindex(BreachCaseStudyPage.objects.filter(pk__in=ids))
 
@@ -57,8 +71,6 @@ def pages_showing_case_study(page):
     """For the page cache: the case studies whose related posts may list this one (editors'
     picks, and every case study sharing a breach type or the sector, which the automatic
     places are chosen from). Its ancestors, the feed and the sitemap are purged anyway."""
-    from breaches.models import BreachCaseStudyPage, RelatedCaseStudy
-
     page = page.specific_deferred if hasattr(page, "specific_deferred") else page
     if not isinstance(page, BreachCaseStudyPage):
         return []
@@ -71,16 +83,12 @@ def pages_showing_case_study(page):
     )
     paths = list(neighbours.distinct().values_list("url_path", flat=True)[: MANY_DEPENDENTS + 1])
     if len(paths) > MANY_DEPENDENTS:
-        from home.page_cache import purge_all
-
         purge_all()
         return []
     return [_site_relative(path) for path in paths]
 
 
 def _site_relative(url_path):
-    from wagtail.models import Site
-
     for root in Site.get_site_root_paths():
         if url_path.startswith(root.root_path):
             return "/" + url_path[len(root.root_path) :]
@@ -88,8 +96,4 @@ def _site_relative(url_path):
 
 
 def connect_page_cache():
-    try:
-        from home.page_cache import register_dependents
-    except ImportError:  # the page cache is optional
-        return
     register_dependents(pages_showing_case_study)

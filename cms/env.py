@@ -159,3 +159,19 @@ def media_urls_expire(storage):
     (a CDN's custom domain gets plain URLs)."""
     options = storage.get("OPTIONS", {})
     return bool(options.get("querystring_auth") and not options.get("custom_domain"))
+
+
+def client_address_settings(trusted_proxy_count):
+    """django-ipware's header order and proxy count for `trusted_proxy_count` reverse proxies
+    that each append the address they saw to X-Forwarded-For.
+
+    Without proxies the header is whatever the client wrote, so only REMOTE_ADDR counts. With
+    N proxies the client is the N-th address from the right of X-Forwarded-For: ipware counts
+    the proxies written into the header, which is one fewer (the last proxy's own address is
+    REMOTE_ADDR). Anything further left was written by the client and is never trusted.
+    """
+    if trusted_proxy_count < 0:
+        raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
+    if not trusted_proxy_count:
+        return ("REMOTE_ADDR",), None
+    return ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"), trusted_proxy_count - 1

@@ -15,7 +15,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     path(".well-known/security.txt", home_views.security_txt, name="security_txt"),
-    path("cookies/", include("home.consent_urls")),
+    path("cookies/", include("home.consent.urls")),
     path("leads/", include("leads.urls")),
 ]
 

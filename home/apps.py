@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_save
+from wagtail.images import get_image_model
 
 
 class HomeConfig(AppConfig):
@@ -9,32 +10,15 @@ class HomeConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
-        from cookie_consent.models import Cookie, CookieGroup
-
-        from home.consent import on_consent_model_change, on_migrate
-        from home.models import CookieDetail
-
-        # Any change to the cookie lists, from the admin or code, must reach every process.
-        for model in (CookieGroup, Cookie, CookieDetail):
-            post_save.connect(
-                on_consent_model_change, sender=model, dispatch_uid=f"consent-save-{model}"
-            )
-            post_delete.connect(
-                on_consent_model_change, sender=model, dispatch_uid=f"consent-del-{model}"
-            )
-        # Data migrations write through historical models, which send no model signals.
-        post_migrate.connect(on_migrate, sender=self, dispatch_uid="consent-migrate")
+        # Imported here, not at the top: Django imports this module before any model can be
+        # loaded, and these modules load models.
+        from home import consent, tasks
         from home.page_cache import connect_signals
 
+        # Any change to the cookie lists, from the admin or code, must reach every process.
+        consent.connect_signals(self)
         connect_signals()
-        from home.security import nonce_chooser_scripts
-
-        nonce_chooser_scripts()
-
-        from wagtail.images import get_image_model
-
-        from home.renditions import on_image_saved
 
         post_save.connect(
-            on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"
+            tasks.on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"
         )

@@ -1,10 +1,8 @@
-import uuid
+"""The site shell's pages (HomePage, StandardPage) and its site-wide settings (SiteSettings)."""
 
 import phonenumbers
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import Http404
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -12,41 +10,12 @@ from wagtail.models import Page, Site
 from wagtail.search import index
 
 from home.blocks import RICH_TEXT_FEATURES, BaseStreamBlock
-from home.page_loader import load_page
-from home.site_memo import MemoisedViewRestrictionsMixin, memoised
+from home.callback_form import CallBackFormMixin
 
-
-class CallBackFormMixin(models.Model):
-    """Lets a page choose its own call-back form; without one it shows the site default.
-
-    The form is referred to by string so the site shell does not import the leads app.
-    """
-
-    callback_form = models.ForeignKey(
-        "leads.CallBackForm",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The call-back box on this page. Leave empty to use the site's default form.",
-    )
-
-    callback_panels = [FieldPanel("callback_form", heading="Call-back form")]
-
-    class Meta:
-        abstract = True
-
-    def get_callback_form(self, request=None):
-        if self.callback_form_id:
-            return self.callback_form
-        site_settings = (
-            SiteSettings.for_request(request) if request else SiteSettings.for_site(self.get_site())
-        )
-        return site_settings.default_callback_form
-
-
-def _model_of(content_type_id):
-    return ContentType.objects.get_for_id(content_type_id).model_class()
+# Django registers an app's models by importing <app>.models; the consent models (app label
+# home) live in home/consent/ and are registered by this import.
+from home.consent import ConsentRecord, ConsentVersion, CookieDetail  # noqa: F401
+from home.page_cache import MemoisedViewRestrictionsMixin, route_below
 
 
 class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
@@ -113,63 +82,13 @@ class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):
 
     def route(self, request, path_components):
         """Wagtail's routing, in one query (two after a publish) instead of two per level
-        below the home page.
-
-        Wagtail finds each path component's child and then its specific page, one level at a
-        time. Here every page on the path is found at once by url_path (and remembered until
-        the next publish), then only the last one's specific page is loaded. Whenever a page on
-        the way could route differently (a custom route(), or a routable page whose own sub-URL
-        matches the rest of the path) Wagtail's own routing decides, so the result is always
-        the same page."""
+        below the home page; Wagtail's own wherever a page on the way routes differently
+        (home/page_cache/routing.py)."""
         if path_components:
-            result = self._route_by_url_path(request, path_components)
+            result = route_below(self, request, path_components)
             if result is not None:
                 return result
         return super().route(request, path_components)
-
-    def _route_by_url_path(self, request, path_components):
-        from wagtail.contrib.routable_page.models import RoutablePageMixin
-
-        url_paths = [
-            self.url_path + "/".join(path_components[: depth + 1]) + "/"
-            for depth in range(len(path_components))
-        ]
-        # Which pages lie on the path changes only when pages are published, moved or deleted:
-        # kept with the site's snapshot (home/site_memo.py) until then.
-        on_path = memoised(
-            ("pages-on-path", self.pk, *url_paths),
-            lambda: {
-                url_path: (pk, content_type_id, live)
-                for pk, url_path, content_type_id, live in Page.objects.filter(
-                    url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth
-                ).values_list("id", "url_path", "content_type_id", "live")
-            },
-        )
-        if len(on_path) != len(url_paths):
-            return None
-        for depth, url_path in enumerate(url_paths[:-1]):
-            model = _model_of(on_path[url_path][1])
-            if model is None or not issubclass(model, Page):
-                return None
-            if issubclass(model, RoutablePageMixin):
-                if on_path[url_path][2]:
-                    rest = "/" + "/".join(path_components[depth + 1 :]) + "/"
-                    try:
-                        model().resolve_subpage(rest)
-                    except Http404:
-                        continue
-                    return None  # its own sub-URL: Wagtail routes it
-            elif model.route is not Page.route:
-                return None
-        target_pk, content_type_id, _live = on_path[url_paths[-1]]
-        model = _model_of(content_type_id)
-        if model is None:
-            return None
-        try:
-            page = load_page(model, target_pk)
-        except model.DoesNotExist:
-            return None  # deleted since: Wagtail's own routing answers 404
-        return page.route(request, [])
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -326,76 +245,3 @@ class SiteSettings(BaseSiteSetting):
         if not phonenumbers.is_valid_number(number):
             return ""
         return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-class CookieDetail(models.Model):
-    """How long a cookie lasts, which django-cookie-consent's own Cookie model does not record.
-
-    Shown on the /cookies/ page and part of the group's consent version, so changing it asks
-    visitors again.
-    """
-
-    cookie = models.OneToOneField(
-        "cookie_consent.Cookie",
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="detail",
-    )
-    duration = models.CharField(
-        max_length=100,
-        blank=True,
-        help_text="How long the cookie lasts, in plain words, e.g. '1 year' or 'Until you close "
-        "your browser'.",
-    )
-
-    class Meta:
-        verbose_name = "cookie detail"
-
-    def __str__(self):
-        return f"{self.cookie_id}: {self.duration}"
-
-
-class ConsentVersion(models.Model):
-    """The exact cookie list a consent version stood for, so a logged consent can be explained.
-
-    A group's version is a fingerprint of its cookies; this keeps the list behind each one.
-    """
-
-    varname = models.CharField(max_length=32, help_text="The cookie group's variable name.")
-    version = models.CharField(max_length=32, help_text="Fingerprint of the group's cookie list.")
-    cookies = models.JSONField(
-        default=list, help_text="The cookies (name, purpose, duration) in this version."
-    )
-    first_seen = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "consent version"
-        constraints = [
-            models.UniqueConstraint(fields=["varname", "version"], name="unique_consent_version")
-        ]
-
-    def __str__(self):
-        return f"{self.varname} {self.version}"
-
-
-class ConsentRecord(models.Model):
-    """One cookie decision by one browser: what it accepted and declined, in which versions, when.
-
-    The consent id is a random value kept in the visitor's consent cookie; nothing here
-    identifies a person (no IP address, user agent or account). Pruned by
-    `manage.py prune_consent_log` after COOKIE_CONSENT_LOG_RETENTION_DAYS.
-    """
-
-    consent_id = models.UUIDField(default=uuid.uuid4, db_index=True)
-    accepted = models.JSONField(
-        default=dict, help_text="Groups accepted, each with the version accepted."
-    )
-    declined = models.JSONField(default=list, help_text="Groups declined.")
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = "consent record"
-        ordering = ["-created"]
-
-    def __str__(self):
-        return f"{self.consent_id} at {self.created:%Y-%m-%d %H:%M}"

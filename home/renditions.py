@@ -1,5 +1,6 @@
-"""Image renditions made by the task worker when an image is uploaded or edited, so that no
-reader's request waits for Pillow to resize a photograph.
+"""The image renditions the site's templates use, and making them for one image; the task
+worker does so when an image is uploaded or edited (home/tasks.py), so that no reader's request
+waits for Pillow to resize a photograph.
 
 Every filter spec the site's templates ask for is listed here, written exactly as in the
 template tag (`{% picture img format-{webp,jpeg} fill-{400x225,800x450} %}` is
@@ -10,7 +11,6 @@ reader who first needs it makes it (tests/home/test_renditions.py shows none is 
 
 import logging
 
-from django.db import transaction
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
@@ -45,24 +45,3 @@ def make_renditions_now(image_id):
         logger.warning("renditions: image %s could not be resized", image_id, exc_info=True)
         return 0
     return len(specs)
-
-
-_BOOKKEEPING = frozenset({"file_size", "file_hash"})
-
-
-def on_image_saved(sender, instance, update_fields=None, **kwargs):
-    """After the upload or edit commits, ask the worker for the image's renditions.
-
-    Only where a worker runs the tasks: with the immediate backend (`make run`, most tests)
-    the uploader would wait for them instead, and the first reader makes them as before."""
-    from django_tasks import task_backends
-    from django_tasks.backends.immediate import ImmediateBackend
-
-    if update_fields and set(update_fields) <= _BOOKKEEPING:
-        return
-    if isinstance(task_backends["default"], ImmediateBackend):
-        return
-    from home.tasks import make_renditions
-
-    image_id = instance.pk
-    transaction.on_commit(lambda: make_renditions.enqueue(image_id))

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
 from wagtail.models import Page
 
+from leads import conf
 from leads.forms import UTM_FIELDS
 from leads.models import CallBackForm, Lead, NotificationStatus
 from leads.security import duplicate_key
@@ -35,7 +35,7 @@ def spam_reasons(form, token):
     reasons = []
     if form.cleaned_data.get("website"):
         reasons.append("honeypot")
-    min_seconds = getattr(settings, "LEADS_MIN_FILL_SECONDS", 3)
+    min_seconds = conf.LEADS_MIN_FILL_SECONDS
     if min_seconds and token.age < min_seconds:
         reasons.append("too_fast")
     return reasons
@@ -67,7 +67,7 @@ def find_duplicate(email, phone, submission_key, *, genuine):
     a lead with the key comes first, then the latest of the person's recent ones (indexed by
     phone and time; the email is compared ignoring case).
     """
-    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
+    window = conf.LEADS_DUPLICATE_WINDOW_SECONDS
     since = timezone.now() - timedelta(seconds=window)
     same_person = Q(phone=phone, email__iexact=email, created_at__gte=since)
     if genuine:
@@ -161,8 +161,7 @@ _CLAIM_POLL_SECONDS = 0.05
 
 
 def _claim(claim):
-    window = getattr(settings, "LEADS_DUPLICATE_WINDOW_SECONDS", 900)
-    return cache.add(claim, 1, timeout=window)
+    return cache.add(claim, 1, timeout=conf.LEADS_DUPLICATE_WINDOW_SECONDS)
 
 
 def _wait_for_claimant(claim, email, phone, submission_key):
@@ -175,7 +174,7 @@ def _wait_for_claimant(claim, email, phone, submission_key):
     double click, so telling this request "sent" without a stored lead would lose the lead;
     at worst two rows for one person are stored, which the desk shows side by side.
     """
-    deadline = time.monotonic() + getattr(settings, "LEADS_CLAIM_WAIT_SECONDS", 5)
+    deadline = time.monotonic() + conf.LEADS_CLAIM_WAIT_SECONDS
     while True:
         existing = find_duplicate(email, phone, submission_key, genuine=True)
         if existing is not None:

@@ -184,6 +184,7 @@ def python_csv_chunks(queryset):
 
 def xlsx_file(queryset):
     """The XLSX file in a temporary file: openpyxl's write-only mode keeps memory flat."""
+    # Imported here, not at the top: openpyxl is large, and only XLSX exports need it.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 

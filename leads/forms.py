@@ -4,9 +4,9 @@ import re
 import unicodedata
 import uuid
 
-import phonenumbers
 from django import forms
 
+from leads import phones
 from leads.models import CallbackTime
 
 UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"]
@@ -130,17 +130,12 @@ class LeadForm(forms.Form):
         return name
 
     def clean_phone(self):
-        raw = strip_control_characters(self.cleaned_data["phone"])
-        message = "Enter a valid phone number, like 07123 456 789 or +44 20 7946 0000"
-        try:
-            number = phonenumbers.parse(raw, "GB")
-        except phonenumbers.NumberParseException:
-            raise forms.ValidationError(message) from None
-        # is_valid_number, not "valid for GB": Jersey, Guernsey and Isle of Man numbers dial
-        # like UK ones but belong to their own regions.
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(message)
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        number = phones.valid_e164(strip_control_characters(self.cleaned_data["phone"]))
+        if number is None:
+            raise forms.ValidationError(
+                "Enter a valid phone number, like 07123 456 789 or +44 20 7946 0000"
+            )
+        return number
 
     def clean_email(self):
         return self.cleaned_data["email"].strip()

@@ -9,10 +9,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
+from ipware import get_client_ip
+
+from leads import conf
 
 TOKEN_SALT = "leads.callback.token"  # noqa: S105 - a signing salt, not a secret
 
@@ -61,7 +63,7 @@ def make_token(page, form_snippet, rendered_at=None, request=None):
 def read_token(value):
     if not value or len(value) > 2000:
         raise TokenInvalid
-    max_age = getattr(settings, "LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
+    max_age = conf.LEADS_FORM_MAX_AGE
     try:
         data = signing.loads(value, salt=TOKEN_SALT, max_age=max_age)
     except signing.SignatureExpired:
@@ -89,17 +91,10 @@ def _parse(data):
 
 
 def client_ip(request):
-    """The client's address, trusting X-Forwarded-For only as far as our own proxies."""
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, as django-ipware finds it behind TRUSTED_PROXY_COUNT proxies
+    (cms/settings/base.py); REMOTE_ADDR when the header is shorter than our proxies write."""
+    ip, _routable = get_client_ip(request)
+    return ip or request.META.get("REMOTE_ADDR", "")
 
 
 def ip_hmac(request):
@@ -133,7 +128,7 @@ def cross_site_reason(request):
 
 def rate_limited(client_key):
     """Counts this submission; True when the client has sent too many in the window."""
-    limit, window = getattr(settings, "LEADS_RATE_LIMIT", (10, 600))
+    limit, window = conf.LEADS_RATE_LIMIT
     if not client_key or not limit:
         return False
     key = f"leads:rate:{client_key}"
@@ -149,17 +144,8 @@ def rate_limited(client_key):
     return count > limit
 
 
-def bench_exempt(request):
-    """Benchmarks only (`make bench` posts 5,000 forms from loopback): True when the server
-    runs with LEADS_BENCH_RATE_LIMIT_EXEMPT and the request comes from this machine itself.
-    The setting is off unless its environment variable is set."""
-    if not getattr(settings, "LEADS_BENCH_RATE_LIMIT_EXEMPT", False):
-        return False
-    return request.META.get("REMOTE_ADDR", "") in ("127.0.0.1", "::1")
-
-
 def rate_limit_window():
-    return getattr(settings, "LEADS_RATE_LIMIT", (10, 600))[1]
+    return conf.LEADS_RATE_LIMIT[1]
 
 
 def duplicate_key(email, phone):

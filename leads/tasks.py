@@ -1,4 +1,5 @@
-"""Background jobs of the leads app: telling the claims team about a new lead.
+"""Background jobs of the leads app: telling the claims team about a new lead, and the
+daily retention purge.
 
 The email names the lead by its number and links to it in the admin; the person's name,
 phone and email stay in the database, not in mailboxes.
@@ -14,18 +15,20 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_tasks import task
 
+from leads import conf
 from leads.models import Lead, NotificationStatus
+from leads.retention import purge
 
 logger = logging.getLogger(__name__)
 
 
 def max_attempts():
-    return getattr(settings, "LEADS_NOTIFY_MAX_ATTEMPTS", 5)
+    return conf.LEADS_NOTIFY_MAX_ATTEMPTS
 
 
 def retry_delay(attempt):
     """Backoff after the given failed attempt: 1, 2, 4, 8... minutes, capped at an hour."""
-    base = getattr(settings, "LEADS_NOTIFY_RETRY_BASE_SECONDS", 60)
+    base = conf.LEADS_NOTIFY_RETRY_BASE_SECONDS
     return datetime.timedelta(seconds=min(base * 2 ** (attempt - 1), 3600))
 
 
@@ -41,7 +44,7 @@ def lead_admin_url(lead):
 def recipients_for(lead):
     if lead.form is not None and lead.form.notify_recipients:
         return lead.form.notify_recipients
-    return list(getattr(settings, "LEADS_NOTIFY_TO", []))
+    return list(conf.LEADS_NOTIFY_TO)
 
 
 def build_message(lead, recipients):
@@ -153,11 +156,9 @@ def schedule_notification(lead_id, run_after=None):
 @task()
 def purge_expired_leads():
     """The retention purge as a background job; it books its own next run a day later."""
-    from leads.desk import purge
-
     removed = purge()
     logger.info("Retention purge removed %s leads", removed)
     backend = purge_expired_leads.get_backend()
-    if backend.supports_defer and getattr(settings, "LEADS_PURGE_RESCHEDULE", True):
+    if backend.supports_defer and conf.LEADS_PURGE_RESCHEDULE:
         purge_expired_leads.using(run_after=timezone.now() + datetime.timedelta(days=1)).enqueue()
     return removed

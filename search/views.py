@@ -28,7 +28,7 @@ from wagtail.search.utils import normalise_query_string
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType, prefetch_cards
 from home.models import SiteSettings
-from home.site_memo import memoised, public
+from home.page_cache import memoised, public
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 # Everything but letters, digits and the joiners inside words: search engines' query syntax
 # (quotes, brackets, operators, wildcards) is never passed through from readers. The SQLite
 # backend wraps each word in double quotes without escaping them, and PostgreSQL refuses NUL
-# bytes: both were 500s before this.
+# bytes: either would be a 500.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_WORD = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 
@@ -129,7 +129,7 @@ def near_spelling(queryset, terms):
 
 # Sorted and counted around the ranking query: OFFSET 0 keeps PostgreSQL from flattening it, so
 # the sort keys are computed below the window count, which then carries these four columns
-# rather than each match's search vector (19 ms against 34-46 ms for 5,000 matches).
+# rather than each match's search vector.
 RANKED_BEFORE = "SELECT id, every_word, count(*) OVER () FROM ("
 RANKED_AFTER = (
     " OFFSET 0) AS ranked(id, every_word, rank, published_date)"
@@ -250,8 +250,8 @@ def count_hit(query):
     race: an upsert, which PostgreSQL and SQLite both understand.
 
     On PostgreSQL the statement's own commit does not wait for the disk (synchronous_commit
-    off for that transaction only): waiting cost 4-6 ms of every search here, and a crash can
-    lose at most the last fraction of a second of counts, never corrupt them."""
+    off for that transaction only): a hit count is not worth a disk wait in every search, and a
+    crash can lose at most the last fraction of a second of counts, never corrupt them."""
     table = QueryDailyHits._meta.db_table
     source = "VALUES (%s, %s, 1)"
     if connection.vendor == "postgresql":
@@ -271,7 +271,7 @@ def search(request):
     raw = _CONTROL.sub(" ", request.GET.get("q", ""))
     query = " ".join(raw.split())[:MAX_QUERY_LENGTH]
     terms = search_terms(query)
-    # Kept with the site snapshot: editing a breach type replaces it (home/site_memo.py).
+    # Kept with the site snapshot: editing a breach type replaces it (home/page_cache/snapshot.py).
     breach_types = memoised("breach-types", lambda: list(BreachType.objects.all()))
     type_slug = request.GET.get("type", "")
     chosen_type = next((t for t in breach_types if t.slug == type_slug), None)

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from wagtail.models import Site
 
+from breaches.models import BreachCaseStudyPage
 from home.models import SiteSettings
 
 register = template.Library()
@@ -62,6 +63,44 @@ def legal_service(request, site_settings, page):
     return data
 
 
+def case_study_json_ld(page, request, site_settings=None, image=None):
+    """A case study for search engines: the Article and where it sits in the site."""
+    firm = {"@type": "Organization", "name": site_settings.firm_name} if site_settings else None
+    url = page.get_full_url(request)
+    article = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": page.seo_title or page.title,
+        "description": page.search_description or page.summary,
+        "datePublished": page.published_date.isoformat(),
+        "mainEntityOfPage": url,
+        "url": url,
+        "about": {"@type": "Organization", "name": page.organisation},
+        "keywords": [breach_type.name for breach_type in page.breach_type_list],
+    }
+    if page.last_published_at:
+        article["dateModified"] = page.last_published_at.isoformat()
+    if firm:
+        article["author"] = firm
+        article["publisher"] = firm
+    if image:
+        article["image"] = [image["url"]]
+    breadcrumbs = {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": position,
+                "name": "Home" if position == 1 else crumb.title,
+                "item": crumb.get_full_url(request),
+            }
+            for position, crumb in enumerate(page.get_breadcrumbs(request), start=1)
+        ],
+    }
+    return [article, breadcrumbs]
+
+
 @register.simple_tag(takes_context=True)
 def seo_meta(context):
     """Everything the head needs, worked out once: see templates/includes/seo_head.html."""
@@ -85,8 +124,9 @@ def seo_meta(context):
         }
 
     json_ld = []
-    if page is not None and hasattr(page, "get_json_ld"):
-        json_ld = page.get_json_ld(request, site_settings=site_settings, image=image)
+    is_case_study = isinstance(page, BreachCaseStudyPage)
+    if is_case_study:
+        json_ld = case_study_json_ld(page, request, site_settings=site_settings, image=image)
     elif page is not None and request is not None and site_settings and site_settings.firm_name:
         site = Site.find_for_request(request)
         if site and site.root_page_id == page.pk:
@@ -97,7 +137,7 @@ def seo_meta(context):
         "description": _description(page, site_settings),
         "canonical": canonical,
         "site_name": site_settings.firm_name if site_settings else "",
-        "og_type": "article" if hasattr(page, "get_json_ld") else "website",
+        "og_type": "article" if is_case_study else "website",
         "image": image,
         "json_ld": mark_safe("".join(json_ld_script(item) for item in json_ld)),  # noqa: S308
     }

@@ -8,6 +8,7 @@ import dj_database_url
 from csp.constants import NONCE
 
 from cms.env import (
+    client_address_settings,
     email_settings_from_url,
     env_bool,
     env_int,
@@ -17,6 +18,7 @@ from cms.env import (
     media_storage_from_env,
     media_urls_expire,
 )
+from leads.conf import DEFAULTS as leads_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -68,22 +70,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a hit skips everything below; a miss sees the final response, security headers
     # and cookies included, before deciding to store it.
-    "home.page_cache.PageCacheMiddleware",
+    "home.page_cache.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Site, home page, settings and view restrictions for page requests, without queries.
-    "home.site_memo.SiteMemoMiddleware",
+    "home.page_cache.snapshot.SiteSnapshotMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Whether this session passed the second factor, then: admin pages wait until it has.
     "django_otp.middleware.OTPMiddleware",
-    "home.second_factor.SecondFactorMiddleware",
+    "home.security.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "home.security.PathPolicyCSPMiddleware",
-    "home.security.PermissionsPolicyMiddleware",
+    "home.security.csp.PathPolicyCSPMiddleware",
+    "home.security.headers.PermissionsPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so it sees the lockout raised by the authentication backend.
     "axes.middleware.AxesMiddleware",
@@ -171,7 +173,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "home.staticfiles.ManifestStaticFilesStorage"},
 }
 # Signed media URLs stop working after AWS_QUERYSTRING_EXPIRE seconds. Pages in the shared
-# page cache live far less (home/page_cache.py), but its per-process layer keeps a page until
+# page cache live far less (home/page_cache/), but its per-process layer keeps a page until
 # a purge, however old; with signed URLs every hit therefore comes from Redis.
 if media_urls_expire(STORAGES["default"]):
     PAGE_CACHE_LOCAL_ENTRIES = 0
@@ -219,26 +221,28 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAIL_I18N_ENABLED = False
 
-# Leads
-LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO")
-LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", 730)
-# Call-back form defences (see leads/security.py): submissions per client per window
-# (seconds), the fastest a person fills the form, how long a rendered form stays valid,
-# and how long a repeat from the same email and phone counts as a duplicate.
-LEADS_RATE_LIMIT = (env_int("LEADS_RATE_LIMIT", 10), env_int("LEADS_RATE_WINDOW", 600))
-LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", 3)
-LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", 7 * 24 * 3600)
-LEADS_DUPLICATE_WINDOW_SECONDS = env_int("LEADS_DUPLICATE_WINDOW_SECONDS", 900)
-# How long a request waits for an identical one in flight to store the lead before storing it
-# itself (leads.capture._wait_for_claimant).
-LEADS_CLAIM_WAIT_SECONDS = env_int("LEADS_CLAIM_WAIT_SECONDS", 5)
-LEADS_NOTIFY_MAX_ATTEMPTS = env_int("LEADS_NOTIFY_MAX_ATTEMPTS", 5)
-# X-Forwarded-For is trusted only for this many proxies in front of the app.
-LEADS_MAX_BODY_BYTES = 16_384
-# XLSX files are assembled before sending; larger exports must use the streamed CSV.
-LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", 25_000)
+# Leads: what deployments may set from the environment. leads/conf.py holds every LEADS_*
+# setting's default and says what each is for.
+LEADS_NOTIFY_TO = env_list("LEADS_NOTIFY_TO", leads_defaults["LEADS_NOTIFY_TO"])
+LEADS_RETENTION_DAYS = env_int("LEADS_RETENTION_DAYS", leads_defaults["LEADS_RETENTION_DAYS"])
+LEADS_RATE_LIMIT = (
+    env_int("LEADS_RATE_LIMIT", leads_defaults["LEADS_RATE_LIMIT"][0]),
+    env_int("LEADS_RATE_WINDOW", leads_defaults["LEADS_RATE_LIMIT"][1]),
+)
+LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", leads_defaults["LEADS_MIN_FILL_SECONDS"])
+LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", leads_defaults["LEADS_FORM_MAX_AGE"])
+LEADS_DUPLICATE_WINDOW_SECONDS = env_int(
+    "LEADS_DUPLICATE_WINDOW_SECONDS", leads_defaults["LEADS_DUPLICATE_WINDOW_SECONDS"]
+)
+LEADS_CLAIM_WAIT_SECONDS = env_int(
+    "LEADS_CLAIM_WAIT_SECONDS", leads_defaults["LEADS_CLAIM_WAIT_SECONDS"]
+)
+LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
+    "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
+)
+LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
 
-# Cookie consent (django-cookie-consent, extended in home/consent.py). The groups are cached
+# Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.
 COOKIE_CONSENT_CACHE_BACKEND = "default"
 COOKIE_CONSENT_MAX_AGE = 60 * 60 * 24 * 365
@@ -252,7 +256,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Every handler gets the personal-data filter: logs travel further than the database.
-    "filters": {"no_personal_data": {"()": "home.log_filters.PersonalDataFilter"}},
+    "filters": {"no_personal_data": {"()": "home.security.log_filters.PersonalDataFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -278,7 +282,7 @@ LOGGING = {
 
 # Security headers. Production adds HSTS, secure cookies and the HTTPS redirect.
 # The public policy names no nonce, so a cached page and its header stay valid together
-# (see home.security.PathPolicyCSPMiddleware); public templates carry no inline script or
+# (see home.security.csp.PathPolicyCSPMiddleware); public templates carry no inline script or
 # style. A consented cookie group that loads a third party adds its origin here, and images
 # come from the media bucket's (or its CDN's) origin when media is not on our own disk.
 MEDIA_ORIGIN = media_origin(STORAGES["default"])
@@ -300,7 +304,7 @@ CONTENT_SECURITY_POLICY = {
 # handlers, <style> elements only with the nonce. Style attributes are allowed
 # (style-src-attr): they cannot run script, and the rich text editor needs them to keep
 # bold and italic pasted from Word or Google Docs. Why, and how inline code gets the
-# nonce: home.security.PathPolicyCSPMiddleware. tests/e2e/test_admin_csp.py walks the admin
+# nonce: home.security.csp.PathPolicyCSPMiddleware. tests/e2e/test_admin_csp.py walks the admin
 # and fails on any violation.
 CSP_ADMIN_URL_PREFIXES = ("/admin/",)
 CONTENT_SECURITY_POLICY_ADMIN = {
@@ -313,6 +317,9 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         "frame-ancestors": ["'self'"],
     }
 }
+# Forms render as with Django's default renderer; in the admin, the inline script of each
+# Wagtail chooser widget gets the nonce (home/security/chooser_scripts.py).
+FORM_RENDERER = "home.security.chooser_scripts.FormRenderer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -344,14 +351,13 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "home.security.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "home.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "home.security.lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 
-# The second factor (home/second_factor.py): superusers and whoever may see leads must give a
-# code from an authenticator app after their password; others may opt in. django-otp checks
-# the code: after each wrong one the next is not even checked for 1, 2, 4, 8... seconds
-# (OTP_TOTP_THROTTLE_FACTOR), per account, so codes cannot be guessed.
+# The second factor (home/security/second_factor.py): superusers and whoever may see leads
+# must give a code from an authenticator app after their password; others may opt in.
+# django-otp checks the code: after each wrong one the next is not even checked for 1, 2, 4,
+# 8... seconds (OTP_TOTP_THROTTLE_FACTOR), per account, so codes cannot be guessed.
 SECOND_FACTOR_REQUIRED_PERMISSIONS = ["leads.view_lead"]
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -360,5 +366,11 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 SECURITY_CONTACT = env_list("SECURITY_CONTACT")
 SECURITY_TXT_VALID_DAYS = 180
 
-# Number of reverse proxies in front of the app that append to X-Forwarded-For.
+# Number of reverse proxies in front of the app that append to X-Forwarded-For. Which address
+# is the client's (for the sign-in lockout and the call-back form's limits alike) is decided by
+# django-ipware, configured from this number here and nowhere else; axes reads its own names.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+IPWARE_META_PRECEDENCE_ORDER, IPWARE_META_PROXY_COUNT = client_address_settings(TRUSTED_PROXY_COUNT)
+IPWARE_STRICT = False  # a short or padded header still yields the address our proxies wrote
+AXES_IPWARE_META_PRECEDENCE_ORDER = IPWARE_META_PRECEDENCE_ORDER
+AXES_IPWARE_PROXY_COUNT = IPWARE_META_PROXY_COUNT

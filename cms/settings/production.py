@@ -31,8 +31,3 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 COOKIE_CONSENT_SECURE = True
-
-# Benchmarks only (`make bench`): honour `X-Bench-Bypass: 1` to measure pages uncached.
-PAGE_CACHE_BENCH_BYPASS = env_bool("PAGE_CACHE_BENCH_BYPASS", False)
-# ...and let loopback past the call-back form's rate limit, for the 5,000-POST burst.
-LEADS_BENCH_RATE_LIMIT_EXEMPT = env_bool("LEADS_BENCH_RATE_LIMIT_EXEMPT", False)

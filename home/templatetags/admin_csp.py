@@ -2,7 +2,7 @@
 
 Unlike django-csp's `request.csp_nonce`, it works where no request is in the context (form
 widgets, panel components), and it is empty outside the admin, whose pages carry no nonce
-(see home.security.PathPolicyCSPMiddleware).
+(see home/security/csp.py).
 """
 
 from django import template

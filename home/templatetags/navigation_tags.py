@@ -1,7 +1,7 @@
 from django import template
 from wagtail.models import Site
 
-from home.site_memo import public
+from home.page_cache import public
 
 register = template.Library()
 

@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from home import consent
-from home.models import ConsentRecord, ConsentVersion, CookieDetail
+from home.consent import ConsentRecord, ConsentVersion, CookieDetail
+from home.consent import groups as consent
 
 pytestmark = pytest.mark.django_db
 

@@ -170,7 +170,7 @@ class TestWagtailAdmin:
         assert visitor.get("/cookies/status/").json()["undecided"] == ["analytics"]
 
     def test_consent_record_found_by_consent_id_with_or_without_hyphens(self, admin_client):
-        from home.models import ConsentRecord
+        from home.consent import ConsentRecord
 
         _consented_client("accept")
         _consented_client("decline")
@@ -182,7 +182,7 @@ class TestWagtailAdmin:
 
     def test_consent_records_cannot_be_added_or_edited(self, admin_client):
         _consented_client("accept")
-        from home.models import ConsentRecord
+        from home.consent import ConsentRecord
 
         record = ConsentRecord.objects.get()
         assert admin_client.get("/admin/home/consentrecord/create/").status_code in (302, 403)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from home import consent
+from home.consent import groups as consent
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/3")
@@ -28,7 +28,7 @@ import django
 django.setup()
 from django.core.cache import cache
 from cookie_consent.models import Cookie, CookieGroup
-from home import consent
+from home.consent import groups as consent
 print("cached-before", cache.get(consent.CACHE_KEY) is not None)
 group = CookieGroup.objects.get(varname="analytics")
 Cookie.objects.create(cookiegroup=group, name="_demo_visit", description="A visit id.")

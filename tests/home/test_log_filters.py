@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from home.log_filters import PersonalDataFilter, redact
+from home.security.log_filters import PersonalDataFilter, redact
 
 PERSON = {
     "name": "Jane Doe",
@@ -94,7 +94,7 @@ def test_extra_fields_used_by_a_formatter_are_redacted():
 
 def test_every_configured_handler_has_the_filter():
     filters = settings.LOGGING["filters"]
-    assert filters["no_personal_data"]["()"] == "home.log_filters.PersonalDataFilter"
+    assert filters["no_personal_data"]["()"] == "home.security.log_filters.PersonalDataFilter"
     for name, handler in settings.LOGGING["handlers"].items():
         assert "no_personal_data" in handler.get("filters", []), name
 

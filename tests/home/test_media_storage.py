@@ -21,7 +21,7 @@ from wagtail.images import get_image_model
 
 from cms.env import media_origin, media_storage_from_env, media_urls_expire
 from cms.storage import DOCUMENT_CACHE_CONTROL, IMAGE_CACHE_CONTROL
-from home.page_cache import DEFAULTS as PAGE_CACHE_DEFAULTS
+from home.page_cache.conf import DEFAULTS as PAGE_CACHE_DEFAULTS
 from tests.second_factor import sign_in_with_second_factor
 
 BUCKET_ONLY = {"AWS_STORAGE_BUCKET_NAME": "claims-media"}

@@ -12,6 +12,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from home import page_cache
 from home.models import SiteSettings, StandardPage
+from home.page_cache import keys, local, signals
 from tests.home import page_cache_urls
 from tests.home.redis_processes import REDIS_URL, in_other_process
 from tests.second_factor import sign_in_with_second_factor
@@ -134,10 +135,11 @@ class TestHitAndMiss:
         assert get(client, "/about/", HTTP_HOST="127.0.0.1")[1] == "MISS"
         assert get(client, "/about/", HTTP_HOST="localhost")[1] == "HIT"
 
-    def test_the_bench_bypass_header_is_ignored_unless_enabled(self, client, demo_site, settings):
+    def test_no_request_header_bypasses_only_configuration_does(self, client, demo_site, settings):
         get(client, "/")
         assert get(client, "/", HTTP_X_BENCH_BYPASS="1")[1] == "HIT"
-        settings.PAGE_CACHE_BENCH_BYPASS = True
+        # A server set not to serve any path from the cache (as the benchmark's uncached one).
+        settings.PAGE_CACHE_SKIP_PATHS = ("/",)
         assert get(client, "/", HTTP_X_BENCH_BYPASS="1")[1] == "BYPASS"
 
     def test_disabled_cache_serves_everything_fresh(self, client, demo_site, settings):
@@ -454,13 +456,13 @@ class TestPurges:
         assert "Talk to a solicitor today" in body
 
     def test_which_models_purge_everything(self, db):
-        assert page_cache.is_page_cache_model("home.SiteSettings")
-        assert page_cache.is_page_cache_model("leads.CallBackForm")
-        assert page_cache.is_page_cache_model("wagtailimages.Image")
-        assert page_cache.is_page_cache_model("wagtailcore.Site")
-        assert page_cache.is_page_cache_model("cookie_consent.CookieGroup")
-        assert not page_cache.is_page_cache_model("wagtailcore.Revision")
-        assert not page_cache.is_page_cache_model("auth.User")
+        assert signals.is_page_cache_model("home.SiteSettings")
+        assert signals.is_page_cache_model("leads.CallBackForm")
+        assert signals.is_page_cache_model("wagtailimages.Image")
+        assert signals.is_page_cache_model("wagtailcore.Site")
+        assert signals.is_page_cache_model("cookie_consent.CookieGroup")
+        assert not signals.is_page_cache_model("wagtailcore.Revision")
+        assert not signals.is_page_cache_model("auth.User")
 
     def test_uploading_an_image_does_not_purge_but_editing_one_does(self, warm):
         from wagtail.images.models import Image
@@ -517,7 +519,7 @@ class TestPurges:
             page_cache.unregister_dependents(broken)
 
     def test_the_feed_is_purged_on_every_publish(self, demo_site):
-        key = page_cache._path_key("/case-studies/feed/")
+        key = keys.path_key("/case-studies/feed/")
         before = cache.get(key)
         publish(StandardPage.objects.get(slug="about"))
         assert cache.get(key) not in (None, before)
@@ -544,9 +546,9 @@ class TestPurges:
 
     def test_an_evicted_version_token_never_revives_an_old_entry(self, warm):
         warm("/about/")
-        cache.delete(page_cache._path_key("/about/"))
+        cache.delete(keys.path_key("/about/"))
         assert get(Client(), "/about/")[1] == "MISS"
-        cache.delete(page_cache._GENERATION_KEY)
+        cache.delete(keys.GENERATION_KEY)
         assert get(Client(), "/about/")[1] == "MISS"
         assert get(Client(), "/about/")[1] == "HIT"
 
@@ -576,7 +578,8 @@ class TestSharedAcrossProcesses:
         out = in_other_process(
             shared_redis,
             "from django.core.cache import cache\n"
-            "print(cache.get(page_cache._path_key('/about/')) is not None)",
+            "from home.page_cache import keys\n"
+            "print(cache.get(keys.path_key('/about/')) is not None)",
         )
         assert out.strip() == "True"
 
@@ -603,7 +606,7 @@ class TestSharedAcrossProcesses:
 
         get(Client(), "/about/")
         assert get(Client(), "/about/")[1] == "HIT"
-        layer = page_cache._local_layer()
+        layer = local.local_layer()
         assert layer.entries
         # The subscription drops; purges published meanwhile would be missed, so whatever the
         # process remembered must not be trusted once it reconnects.
@@ -628,12 +631,12 @@ def test_process_memory_is_bounded_by_count_and_bytes():
     def entry(size):
         return ("g", "p", 200, [], b"x" * size)
 
-    by_count = page_cache._LocalLayer(backend=None, size=3)
+    by_count = local.LocalLayer(backend=None, size=3)
     for i in range(5):
         by_count.remember(f"e{i}", entry(100), {"g": "g"})
     assert list(by_count.entries) == ["e2", "e3", "e4"]
 
-    by_bytes = page_cache._LocalLayer(backend=None, size=100)
+    by_bytes = local.LocalLayer(backend=None, size=100)
     by_bytes.MAX_BYTES = 1600
     for i in range(20):
         by_bytes.remember(f"e{i}", entry(100), {})

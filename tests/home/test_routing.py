@@ -52,7 +52,7 @@ class TestRouting:
 @pytest.mark.django_db
 class TestPageLoader:
     def test_a_loaded_page_equals_the_orms_in_every_field(self, demo_site):
-        from home.page_loader import load_page
+        from home.page_cache.routing import load_page
 
         checked = set()
         for page in Page.objects.live().filter(depth__gt=1):
@@ -69,7 +69,7 @@ class TestPageLoader:
 
     def test_a_missing_page_raises_does_not_exist(self, demo_site):
         from breaches.models import BreachCaseStudyPage
-        from home.page_loader import load_page
+        from home.page_cache.routing import load_page
 
         with pytest.raises(BreachCaseStudyPage.DoesNotExist):
             load_page(BreachCaseStudyPage, 987654)

@@ -11,13 +11,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from axes.helpers import get_client_ip_address
+from django import forms
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from home.security import client_ip
+from cms.env import client_address_settings
+from leads.security import client_ip as leads_client_ip
 from tests.second_factor import sign_in_with_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +176,7 @@ class TestAdminContentSecurityPolicy:
         closed the element would let the markup after it run as new code."""
         from wagtail.admin.widgets.chooser import BaseChooser
 
-        from home.security import _admin_nonce
+        from home.security.csp import _admin_nonce
 
         class Hostile(BaseChooser):
             def render_html(self, name, value_data, attrs):
@@ -181,15 +185,73 @@ class TestAdminContentSecurityPolicy:
             def render_js_init(self, id_, name, value_data):
                 return 'new Chooser("</script><script>alert(1)</script>");'
 
+        class HostileForm(forms.Form):
+            field = forms.CharField(required=False, widget=Hostile())
+
+        # Rendered as the admin renders a form field: through the project's form renderer.
         token = _admin_nonce.set("abc123")
         try:
-            html = Hostile().render("field", None, {"id": "id_field"})
+            html = str(HostileForm()["field"])
         finally:
             _admin_nonce.reset(token)
         assert html == (
             '<script nonce="abc123">new Chooser("<\\/script><script>alert(1)<\\/script>");</script>'
         )
         assert _Scripts(html).found == [{"nonce": "abc123"}]
+
+    def test_only_the_choosers_own_initialiser_gets_the_nonce(self):
+        """A script anywhere else in a chooser's output (a value Wagtail wrote unescaped, say)
+        stays without the nonce, so the browser refuses to run it."""
+        from wagtail.admin.widgets.chooser import BaseChooser
+
+        from home.security.csp import _admin_nonce
+
+        class Injected(BaseChooser):
+            def render_html(self, name, value_data, attrs):
+                return "<b>chosen</b><script>alert(1)</script>"
+
+            def render_js_init(self, id_, name, value_data):
+                return "new Chooser('id_field');"
+
+        class InjectedForm(forms.Form):
+            field = forms.CharField(required=False, widget=Injected())
+
+        token = _admin_nonce.set("abc123")
+        try:
+            html = str(InjectedForm()["field"])
+        finally:
+            _admin_nonce.reset(token)
+        assert html == (
+            "<b>chosen</b><script>alert(1)</script>"
+            "<script nonce=\"abc123\">new Chooser('id_field');</script>"
+        )
+        # Outside the admin there is no nonce to give.
+        assert str(InjectedForm()["field"]) == (
+            "<b>chosen</b><script>alert(1)</script><script>new Chooser('id_field');</script>"
+        )
+
+    @pytest.mark.parametrize(
+        "widget_path",
+        [
+            "wagtail.admin.widgets.AdminPageChooser",
+            "wagtail.images.widgets.AdminImageChooser",
+            "wagtail.documents.widgets.AdminDocumentChooser",
+            "wagtail.admin.widgets.workflows.AdminTaskChooser",
+        ],
+    )
+    def test_wagtail_choosers_end_with_their_initialiser_script(self, widget_path):
+        """The upgrade assumption behind home/security/chooser_scripts.py."""
+        from django.utils.module_loading import import_string
+
+        widget = import_string(widget_path)()
+        html = widget.render("field", None, {"id": "id_field"})
+        script = f"<script>{widget.render_js_init('id_field', 'field', None)}</script>"
+        assert html.endswith(script), (
+            f"{widget_path}.render() no longer ends with <script>{{render_js_init()}}</script>. "
+            "home/security/chooser_scripts.py gives the admin's CSP nonce to exactly that "
+            "script, so this chooser's script now runs without it and the browser blocks it: "
+            f"read Wagtail's BaseChooser.render and adapt chooser_scripts.py. Output: {html!r}"
+        )
 
 
 @pytest.mark.django_db
@@ -307,9 +369,24 @@ class TestSignInLockout:
     ],
 )
 def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
-    settings.TRUSTED_PROXY_COUNT = proxies
+    """One rule for both who use it: the sign-in lockout (axes) and the call-back limits."""
+    headers, count = client_address_settings(proxies)
+    settings.IPWARE_META_PRECEDENCE_ORDER = settings.AXES_IPWARE_META_PRECEDENCE_ORDER = headers
+    settings.IPWARE_META_PROXY_COUNT = settings.AXES_IPWARE_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
-    assert client_ip(request) == expected
+    assert get_client_ip_address(request) == expected
+    assert leads_client_ip(request) == expected
+
+
+def test_the_settings_configure_the_client_address_from_trusted_proxy_count():
+    """What base.py derives from TRUSTED_PROXY_COUNT is what axes and ipware read."""
+    headers, count = client_address_settings(django_settings.TRUSTED_PROXY_COUNT)
+    assert headers == django_settings.IPWARE_META_PRECEDENCE_ORDER
+    assert headers == django_settings.AXES_IPWARE_META_PRECEDENCE_ORDER
+    assert count == django_settings.IPWARE_META_PROXY_COUNT
+    assert count == django_settings.AXES_IPWARE_PROXY_COUNT
+    assert django_settings.IPWARE_STRICT is False
+    assert getattr(django_settings, "AXES_CLIENT_IP_CALLABLE", None) is None
 
 
 def _png_bytes():

@@ -426,14 +426,14 @@ class TestPostgresIndex:
     def test_rows_left_unindexed_are_filled_after_migrate(self, index):
         from django.db import connection
 
-        from breaches import search_index
+        from breaches import signals
         from tests.breaches.conftest import make_case_study
 
         page = make_case_study(index, title="Capybara crossing")
         with connection.cursor() as cursor:
             cursor.execute("UPDATE breaches_breachcasestudypage SET search_vector = NULL")
         assert _searchable_ids("capybara") == set()
-        search_index.index_missing()
+        signals.index_missing()
         assert _searchable_ids("capybara") == {page.pk}
 
     def test_editing_in_the_admin_reaches_the_index_only_when_published(

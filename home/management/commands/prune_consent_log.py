@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from home.models import ConsentRecord
+from home.consent import ConsentRecord
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from leads.desk import purge, purge_queryset, retention_cutoff
+from leads import conf
+from leads.retention import purge, purge_queryset, retention_cutoff
+from leads.tasks import purge_expired_leads
 
 
 class Command(BaseCommand):
@@ -23,12 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, apply=False, days=None, schedule=False, **options):
         if schedule:
-            from leads.tasks import purge_expired_leads
-
             result = purge_expired_leads.enqueue()
             self.stdout.write(f"Purge task enqueued ({result.id}).")
             return
-        days = settings.LEADS_RETENTION_DAYS if days is None else days
+        days = conf.LEADS_RETENTION_DAYS if days is None else days
         cutoff = retention_cutoff(days)
         count = purge_queryset(days).count()
         if not apply:

@@ -1,7 +1,8 @@
-"""Response headers and login protection that every request goes through.
+"""The Content-Security-Policy: a strict one for the public site, a nonce-based one for the
+Wagtail admin, and the admin nonce for markup rendered without the request at hand.
 
-Wired in cms/settings/base.py: the middleware classes in MIDDLEWARE, `client_ip` and
-`lockout_response` as django-axes callables; `nonce_chooser_scripts` from HomeConfig.ready.
+Wired in cms/settings/base.py (MIDDLEWARE); the style-nonce script is registered by
+home/wagtail_hooks.py.
 """
 
 from contextvars import ContextVar
@@ -10,10 +11,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import default_config
 from django.conf import settings
 from django.http import HttpRequest
-from django.shortcuts import render
-from django.utils import timezone
+from django.templatetags.static import static
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 # The nonce of the admin response being rendered, for markup that is built without the
 # request at hand: form widgets (rendered by the form renderer) and panel components. Set
@@ -43,11 +42,12 @@ class PathPolicyCSPMiddleware(CSPMiddleware):
     admin response and allows no other inline script: no 'unsafe-inline', no inline event
     handlers, and no 'unsafe-eval' (nothing in the admin evaluates strings; the browser would
     report it). Wagtail 8 writes inline scripts in several places; each gets the nonce
-    (measured by tests/e2e/test_admin_csp.py, which walks the admin):
+    (tests/e2e/test_admin_csp.py walks the admin to show it):
     - the Wagtail templates that write them are overridden in home/templates/ (date
       widgets, inline panels, search promotions) to add `{% admin_csp_nonce %}`, which
       needs no request in the context (widgets are rendered without one);
-    - chooser widgets build their `<script>` in Python: `nonce_chooser_scripts` adds it;
+    - chooser widgets build their `<script>` in Python, with no template to override: the
+      form renderer (home/security/chooser_scripts.py) gives the nonce to that one script;
     - scripts that Wagtail's JavaScript copies into the page (the scheduled-publishing dialog,
       inline panel forms) are clones of nonced ones and keep the nonce;
     - the one inline event handler, Jcrop's touch probe in the image focal point chooser, is
@@ -61,7 +61,7 @@ class PathPolicyCSPMiddleware(CSPMiddleware):
     run script, their url()s can only load from our origin (default-src, img-src), and
     Draft.js needs them: it reads bold and italic from the style attributes of pasted HTML
     (Word, Google Docs), which it parses in a document under this policy; with them blocked a
-    pasted Google Docs paragraph comes out all bold with its italics lost (measured). What
+    pasted Google Docs paragraph comes out all bold with its italics lost. What
     allowing them leaves open is injected markup restyling the admin; <style> elements,
     which could also read the page through selectors, stay nonce-only.
 
@@ -106,90 +106,12 @@ def uses_admin_policy(request: HttpRequest) -> bool:
     return request.path_info.startswith(prefixes)
 
 
-def nonce_chooser_scripts() -> None:
-    """Gives the `<script>` that every Wagtail chooser widget (page, image, document,
-    snippet) writes after its markup the current admin nonce.
-
-    Wagtail 8's BaseChooser.render joins the widget's HTML and `<script>{js}</script>` in
-    Python, with no request and no template to override, so this wraps the method; called
-    once from HomeConfig.ready. `{js}` is Wagtail's own JSON-encoded initialiser; "</" in it
-    is written "<\\/" (the same string to JavaScript) so no value can close the script early
-    and have markup after it run under the nonce.
-    """
-    from wagtail.admin.widgets.chooser import BaseChooser
-
-    if getattr(BaseChooser.render, "_adds_csp_nonce", False):
-        return
-
-    def render(self, name, value, attrs=None, renderer=None):
-        try:
-            id_ = attrs["id"]
-        except (KeyError, TypeError) as e:
-            raise TypeError("BaseChooser cannot be rendered without an 'id' attribute") from e
-        value_data = self.get_value_data(value)
-        widget_html = self.render_html(name, value_data, attrs)
-        js = self.render_js_init(id_, name, value_data).replace("</", "<\\/")
-        return format_html(
-            '{}<script nonce="{}">{}</script>',
-            widget_html,
-            admin_csp_nonce(),
-            mark_safe(js),  # noqa: S308 - Wagtail's JSON-encoded initialiser, "</" neutralised
-        )
-
-    render._adds_csp_nonce = True
-    BaseChooser.render = render
-
-
-class PermissionsPolicyMiddleware:
-    """Switches off browser features the site never uses (camera, geolocation, payment...),
-    so a script that slipped in could not use them either. Django has a setting for every
-    other security header but not this one."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        features = getattr(settings, "PERMISSIONS_POLICY", {})
-        self.header = ", ".join(
-            f"{name}=({' '.join(allow)})" for name, allow in sorted(features.items())
-        )
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if self.header:
-            response.headers.setdefault("Permissions-Policy", self.header)
-        return response
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address of the client for per-client login limits.
-
-    Behind `TRUSTED_PROXY_COUNT` reverse proxies the client is the address that the outermost
-    trusted proxy appended to X-Forwarded-For; anything further left was written by the client
-    and cannot be trusted. Without proxies, REMOTE_ADDR.
-    """
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def lockout_response(request: HttpRequest, original_response=None, credentials=None):
-    """The page shown while sign-in is locked: says what happened and when to try again,
-    without saying whether the account exists."""
-    cool_off = getattr(settings, "AXES_COOLOFF_TIME", None)
-    minutes = int(cool_off.total_seconds() // 60) if cool_off else None
-    # Rendered here: axes returns it from middleware, after the template-response phase.
-    return render(
-        request,
-        "security/login_locked.html",
-        {
-            "minutes": minutes,
-            "retry_at": timezone.localtime() + cool_off if cool_off else None,
-        },
-        status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
+def style_nonce_script():
+    """The `insert_global_admin_js` hook: loads home/static/home/admin/style-nonce.js with the
+    nonce, so the script can read it (document.currentScript.nonce) and give it to the <style>
+    elements the admin's own JavaScript creates. Inserted before the editors' scripts."""
+    return format_html(
+        '<script src="{}" nonce="{}"></script>',
+        static("home/admin/style-nonce.js"),
+        admin_csp_nonce(),
     )

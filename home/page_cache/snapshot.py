@@ -1,15 +1,15 @@
-"""What every page request looks up and almost never changes, kept per process.
+"""The site snapshot: what every page request looks up and almost never changes, per process.
 
 What it is for: rendering a page that is not in the page cache (the first reader after a
-publish, a reader with an unusual query string, a benchmark that bypasses the cache) should
-cost the page's own queries, not five more for the same few rows on every request: the Site
-for the host, the site's home page that routing starts from, the site settings, and the view
+publish, a reader with an unusual query string) should cost the page's own queries, not five
+more for the same few rows on every request: the Site for the host, the site's home page that
+routing starts from, the site settings (PAGE_CACHE_SNAPSHOT_SETTINGS), and the view
 restrictions of the page and its ancestors (nearly always none).
 
 How it stays correct: a snapshot is built from the database and kept under the page cache's
-generation token and the token of "/" (home.page_cache.current_tokens). Saving a Site, site
-settings or a view restriction replaces the generation token; publishing, unpublishing, moving
-or deleting any page replaces the token of "/" (the home page is every page's ancestor). So a
+generation token and the token of "/" (fragments.current_tokens). Saving a Site, site settings
+or a view restriction replaces the generation token; publishing, unpublishing, moving or
+deleting any page replaces the token of "/" (the home page is every page's ancestor). So a
 snapshot is used only while a cached copy of the home page would be, and is rebuilt by the
 next request after any change, in any process. The tokens are read before the database, so a
 snapshot built from data older than a change is never kept under the new tokens.
@@ -22,19 +22,23 @@ import contextvars
 import pickle
 import threading
 
+from django.apps import apps
 from django.utils.deprecation import MiddlewareMixin
 from wagtail.models import Page, PageViewRestriction, Site
 
-from home.page_cache import current_tokens
+from home.page_cache.adapters.wagtail import give_site, give_site_root_paths, give_site_setting
+from home.page_cache.conf import setting
+from home.page_cache.fragments import current_tokens
 
 # The snapshot in force for the request being served, for get_view_restrictions (which is
 # given no request).
-_active = contextvars.ContextVar("site_memo_active", default=None)
+_active = contextvars.ContextVar("page_cache_snapshot", default=None)
 
 # Paths that never serve pages: the admin reads the database as it is.
 _SKIP_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/documents/")
 
 _MAX_HOSTS = 50
+_MAX_VALUES = 5000
 
 
 class _Snapshot:
@@ -73,6 +77,35 @@ class _Snapshot:
         )
 
 
+def _settings_models():
+    return [apps.get_model(label) for label in setting("PAGE_CACHE_SNAPSHOT_SETTINGS")]
+
+
+def _build(request, tokens):
+    site = Site.find_for_request(request)
+    settings_blobs = []
+    if site is not None:
+        # Routing starts from the specific home page: attach it so no request fetches it.
+        site.root_page = site.root_page.specific
+        for model in _settings_models():
+            site_setting = model.base_queryset().filter(site=site).first()
+            if site_setting is not None:
+                settings_blobs.append(pickle.dumps(site_setting))
+    restricted = frozenset(
+        PageViewRestriction.objects.values_list("page__path", flat=True).distinct()
+    )
+    aliases = Page.objects.filter(alias_of__isnull=False).exists()
+    return _Snapshot(
+        tokens,
+        pickle.dumps(site) if site is not None else None,
+        # Wagtail keeps these in the shared cache: one round trip per page URL otherwise.
+        tuple(Site.get_site_root_paths()),
+        tuple(settings_blobs),
+        restricted,
+        aliases,
+    )
+
+
 class _Memo:
     def __init__(self):
         self.snapshots = {}
@@ -98,35 +131,6 @@ class _Memo:
 
 
 _memo = _Memo()
-
-
-def _build(request, tokens):
-    from home.models import SiteSettings
-
-    site = Site._find_for_request(request)
-    settings_blob = None
-    if site is not None:
-        # Routing starts from the specific home page: attach it so no request fetches it.
-        site.root_page = site.root_page.specific
-        site_settings = SiteSettings.base_queryset().filter(site=site).first()
-        if site_settings is not None:
-            settings_blob = pickle.dumps(site_settings)
-    restricted = frozenset(
-        PageViewRestriction.objects.values_list("page__path", flat=True).distinct()
-    )
-    aliases = Page.objects.filter(alias_of__isnull=False).exists()
-    return _Snapshot(
-        tokens,
-        pickle.dumps(site) if site is not None else None,
-        # Wagtail keeps these in the shared cache: one round trip per page URL otherwise.
-        tuple(Site.get_site_root_paths()),
-        settings_blob,
-        restricted,
-        aliases,
-    )
-
-
-_MAX_VALUES = 5000
 
 
 def memoised(key, build):
@@ -170,7 +174,7 @@ def active_snapshot():
     return _active.get()
 
 
-class SiteMemoMiddleware(MiddlewareMixin):
+class SiteSnapshotMiddleware(MiddlewareMixin):
     """Gives each page request its Site, home page, site root paths and site settings from
     the snapshot, so Wagtail's own lookups (Site.find_for_request, BaseSiteSetting.for_request,
     routing, page URLs) find them already on the request."""
@@ -181,21 +185,17 @@ class SiteMemoMiddleware(MiddlewareMixin):
         snapshot = _memo.snapshot(request)
         if snapshot is None:
             return None
-        request._site_memo_token = _active.set(snapshot)
-        request._wagtail_cached_site_root_paths = list(snapshot.root_paths)
+        request._page_cache_snapshot_token = _active.set(snapshot)
+        give_site_root_paths(request, snapshot.root_paths)
         if snapshot.site is None:
             return None
-        request._wagtail_site = pickle.loads(snapshot.site)  # noqa: S301 - our own bytes
-        if snapshot.settings is not None:
-            from home.models import SiteSettings
-
-            site_settings = pickle.loads(snapshot.settings)  # noqa: S301 - our own bytes
-            site_settings._request = request
-            setattr(request, SiteSettings.get_cache_attr_name(), site_settings)
+        give_site(request, pickle.loads(snapshot.site))  # noqa: S301 - our own bytes
+        for blob in snapshot.settings:
+            give_site_setting(request, pickle.loads(blob))  # noqa: S301 - our own bytes
         return None
 
     def process_response(self, request, response):
-        token = getattr(request, "_site_memo_token", None)
+        token = getattr(request, "_page_cache_snapshot_token", None)
         if token is not None:
             _active.reset(token)
         return response

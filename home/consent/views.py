@@ -9,6 +9,7 @@ views would let any other site force a visitor's "Accept all" with a cross-site 
 would make the recorded consent worthless; a token plus Django's Origin check rules that out.
 """
 
+from cookie_consent.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
-from home import consent
+from home.consent import groups, visitor
 
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -35,8 +36,8 @@ def _is_fetch(request):
 @vary_on_cookie
 def status_view(request):
     """This visitor's choices, for the banner script; also expires cookies not consented to."""
-    response = JsonResponse(consent.status(request))
-    consent.delete_unconsented_cookies(request, response)
+    response = JsonResponse(visitor.status(request))
+    visitor.delete_unconsented_cookies(request, response)
     return response
 
 
@@ -56,16 +57,14 @@ def settings_view(request):
 
 
 def _render_settings(request, next_url="", error="", status=200):
-    states = consent.group_states(request)
-    groups = [
-        {"group": group, "state": states.get(group.varname)} for group in consent.all_groups()
-    ]
+    states = visitor.group_states(request)
+    rows = [{"group": group, "state": states.get(group.varname)} for group in groups.all_groups()]
     return render(
         request,
         "cookie_consent/cookiegroup_list.html",
         {
-            "groups": groups,
-            "optional_groups": [row for row in groups if not row["group"].is_required],
+            "groups": rows,
+            "optional_groups": [row for row in rows if not row["group"].is_required],
             "saved": request.GET.get("saved") == "1" and not error,
             "error": error,
             "next_url": next_url,
@@ -105,7 +104,7 @@ class ChoiceView(View):
             if not target:
                 response["Location"] += "?saved=1"
             response.status_code = 303
-        consent.record_choices(request, response, choices)
+        visitor.record_choices(request, response, choices)
         if _is_fetch(request):
             # The reply carries the new state so the script needs no second request. The
             # cookie was set on this response, so read the state back from what was stored.
@@ -119,7 +118,7 @@ class AllGroupsView(ChoiceView):
     action = ACCEPT
 
     def choices(self, request):
-        known = {group.varname for group in consent.optional_groups()}
+        known = {group.varname for group in groups.optional_groups()}
         if request.POST.get("all_groups"):
             names = known
         else:
@@ -145,7 +144,7 @@ class SaveView(ChoiceView):
 
     def choices(self, request):
         choices = {}
-        for group in consent.optional_groups():
+        for group in groups.optional_groups():
             value = request.POST.get(f"group-{group.varname}")
             if value in (None, ""):
                 continue
@@ -159,11 +158,11 @@ class SaveView(ChoiceView):
 
 def _status_after(request, response):
     """The status JSON as it will be on the next request, given the cookie just set."""
-    morsel = response.cookies.get(consent.settings.COOKIE_CONSENT_NAME)
+    morsel = response.cookies.get(settings.COOKIE_CONSENT_NAME)
     if morsel is None:
-        return consent.status(request)
-    request.COOKIES = {**request.COOKIES, consent.settings.COOKIE_CONSENT_NAME: morsel.value}
-    return consent.status(request)
+        return visitor.status(request)
+    request.COOKIES = {**request.COOKIES, settings.COOKIE_CONSENT_NAME: morsel.value}
+    return visitor.status(request)
 
 
 def _safe_next(request, target):

@@ -1,0 +1,60 @@
+"""Request-speed machinery: a shared page cache for anonymous readers, shared fragments of
+pages, a per-process site snapshot and one-query routing, kept honest by purges.
+
+What it is for: a burst of readers (a news story, a mailing) must be served from the shared
+cache (Redis when ``REDIS_URL`` is set) without rendering the page again, and a page that must
+be rendered should cost only its own queries, while nobody ever sees a stale page after an
+editor publishes, or another visitor's page.
+
+Where things are: ``conf`` (settings and their defaults), ``keys`` (keys and version tokens:
+when something stored is current), ``local`` (each process's copy, kept honest by Redis
+pub/sub), ``purge`` (the purge API and dependents registry), ``signals`` (what purges what),
+``middleware`` (serving and storing pages), ``fragments`` (parts of pages), ``snapshot`` (the
+site snapshot), ``routing`` (one-query routing below the home page), ``adapters`` (every
+private attribute of Django or Wagtail it relies on).
+
+Hooking in (other apps use only the names below):
+
+* ``register_dependents(func)``: ``func(page)`` returns pages or URL paths that show ``page``
+  (e.g. case studies listing it as related, a routable index's sub-routes); they are purged
+  with it.
+* ``mark_uncacheable(request)``: a view whose output belongs to one visitor (a form's result,
+  a per-visitor token) calls this, and the response is neither stored nor served from the
+  cache. Using ``{% csrf_token %}`` does this automatically (the CSRF cookie is set), as does
+  any response that sets a cookie or says ``private``/``no-store``.
+* ``purge_paths([...])``, ``purge_pages([...])``, ``purge_all()``: for code that changes what
+  pages show without going through the page or snippet signals (bulk ``.update()`` calls).
+* ``fragment_lookup``: what ``{% shared_fragment %}`` (home/templatetags/page_fragments.py)
+  is built on.
+* ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
+  for page models and views.
+* ``route_below``: HomePage's one-query routing; ``connect_signals``: for HomeConfig.ready.
+"""
+
+from home.page_cache.fragments import fragment_lookup
+from home.page_cache.middleware import mark_uncacheable
+from home.page_cache.purge import (
+    purge_all,
+    purge_pages,
+    purge_paths,
+    register_dependents,
+    unregister_dependents,
+)
+from home.page_cache.routing import route_below
+from home.page_cache.signals import connect_signals
+from home.page_cache.snapshot import MemoisedViewRestrictionsMixin, memoised, public
+
+__all__ = [
+    "MemoisedViewRestrictionsMixin",
+    "connect_signals",
+    "fragment_lookup",
+    "mark_uncacheable",
+    "memoised",
+    "public",
+    "purge_all",
+    "purge_pages",
+    "purge_paths",
+    "register_dependents",
+    "route_below",
+    "unregister_dependents",
+]

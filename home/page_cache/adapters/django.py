@@ -1,0 +1,58 @@
+"""The page cache's reach into Django beyond its public API: the redis-py client of Django's
+own Redis cache backend, for the purge channel (Redis pub/sub, which the cache API lacks), and
+the SQL compiler's work for loading a page by its primary key, done once per model."""
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+
+def redis_backend():
+    """The default cache if it is Django's Redis backend, else None (no purge channel)."""
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def redis_client(backend, *, write=False):
+    """A redis-py client on the backend's own connection pool (its servers and options).
+
+    Private: RedisCache keeps its RedisCacheClient in `_cache` and offers no public way to
+    reach redis-py; building our own pool from CACHES would have to mirror how Django reads
+    LOCATION and OPTIONS (several servers, pool and parser classes) and could drift from it.
+    """
+    return backend._cache.get_client(write=write)
+
+
+class PrecompiledGet:
+    """`model.objects.get(pk=...)` for one model and database, compiled once: the SQL with
+    the position of the primary key among its parameters, the field of each selected column,
+    and the database converters of each column, exactly as Django's compiler works them out
+    for the ORM's own iterator. The caller runs the SQL and builds the instance with the
+    public Model.from_db()."""
+
+    __slots__ = ("sql", "params", "pk_index", "attnames", "converters")
+
+    # A primary key no row has, so the compiled SQL carries it as a parameter to replace.
+    PLACEHOLDER = -7_391_204_117
+
+    def __init__(self, model, db):
+        queryset = model._default_manager.using(db).filter(pk=self.PLACEHOLDER)
+        # Private: Query.get_compiler() and SQLCompiler.as_sql() are Django's own way from a
+        # queryset to its SQL; no public API returns SQL with separate parameters.
+        compiler = queryset.query.get_compiler(using=db)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.pk_index = self.params.index(self.PLACEHOLDER)
+        # Private: after as_sql(), compiler.select holds (column, sql, alias) per selected
+        # column; each column's `target` is the model field it reads. A plain get() selects
+        # the model's concrete fields in their order, which Model.from_db() expects (checked:
+        # a manager adding columns or related rows gets no plan).
+        columns = [column for column, _sql, _alias in compiler.select]
+        self.attnames = [column.target.attname for column in columns]
+        if self.attnames != [field.attname for field in model._meta.concrete_fields]:
+            raise ValueError(f"{model._meta.label}: a get() selects more than its own fields")
+        # Private: SQLCompiler.get_converters() pairs each column position with the backend's
+        # and the field's from-database converters, as the ORM's iterator applies them.
+        self.converters = [
+            (position, functions, expression)
+            for position, (functions, expression) in compiler.get_converters(columns).items()
+        ]

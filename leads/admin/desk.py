@@ -1,0 +1,100 @@
+"""The leads desk (wagtail-modeladmin) and the call-back form snippets' viewset: which
+screens, columns, filters and extra pages the admin shows for leads."""
+
+from django.contrib.admin import DateFieldListFilter
+from django.urls import path
+from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail_modeladmin.options import ModelAdmin
+
+from leads import export
+from leads.admin.filters import BreachTypeFilter, FormFilter, OwnerFilter, SourcePageFilter
+from leads.admin.permissions import LeadPermissionHelper, forbidden
+from leads.admin.views import LeadIndexView, LeadInspectView, erase_view, subject_access_view
+from leads.models import CallBackForm, Lead
+
+
+class CallBackFormViewSet(SnippetViewSet):
+    """Editors manage the wording of call-back boxes here."""
+
+    model = CallBackForm
+    icon = "form"
+    menu_label = "Call-back forms"
+    list_display = ["name", "heading"]
+    search_fields = ["name"]
+
+
+class LeadAdmin(ModelAdmin):
+    """The list of leads with its filters and exports, each lead's page, and the pages for
+    one person's erasure and subject access export."""
+
+    model = Lead
+    menu_label = "Leads"
+    menu_icon = "user"
+    menu_order = 250
+    add_to_settings_menu = False
+    permission_helper_class = LeadPermissionHelper
+    index_view_class = LeadIndexView
+    inspect_view_class = LeadInspectView
+    inspect_view_enabled = True
+    list_per_page = 50
+    list_display = [
+        "received",
+        "full_name",
+        "phone",
+        "email",
+        "best_time",
+        "source",
+        "status",
+        "owner",
+        "is_spam",
+    ]
+    list_filter = [
+        "status",
+        OwnerFilter,
+        ("created_at", DateFieldListFilter),
+        SourcePageFilter,
+        FormFilter,
+        BreachTypeFilter,
+        "is_spam",
+    ]
+    list_select_related = ["owner"]
+    search_fields = ["full_name", "email", "phone"]
+    ordering = ["-created_at", "-pk"]
+    # The export buttons appear because this is set; the files come from LeadIndexView.
+    list_export = ["pk"]
+    index_template_name = "leads/admin/index.html"
+
+    @staticmethod
+    def received(obj):
+        return export.format_time(obj.created_at)
+
+    received.short_description = "Received (Europe/London)"
+    received.admin_order_field = "created_at"
+
+    @staticmethod
+    def best_time(obj):
+        return obj.get_callback_time_display()
+
+    best_time.short_description = "Best time to call"
+
+    @staticmethod
+    def source(obj):
+        return obj.source_page_title or "—"
+
+    source.short_description = "Source page"
+
+    # Leads come only from the public form and leave only by erasure or purge.
+    def create_view(self, request):
+        return forbidden(request)
+
+    def edit_view(self, request, instance_pk):
+        return forbidden(request)
+
+    def delete_view(self, request, instance_pk):
+        return forbidden(request)
+
+    def get_admin_urls_for_registration(self):
+        return super().get_admin_urls_for_registration() + (
+            path("leads/lead/erase/", erase_view, name="leads_erase"),
+            path("leads/lead/subject-access/", subject_access_view, name="leads_subject_access"),
+        )

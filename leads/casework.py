@@ -1,0 +1,81 @@
+"""Working a lead: what claims staff do to one lead from the desk, each step audit-logged.
+
+The reader's answers are never changed here: staff move a lead through its statuses, assign
+it, annotate it and clear or set its spam flag.
+"""
+
+from django.db import transaction
+from wagtail.log_actions import log
+
+from leads.models import LeadNote, LeadStatus, NotificationStatus
+from leads.tasks import schedule_notification
+
+TRANSITIONS = {
+    LeadStatus.NEW: [LeadStatus.CONTACTED, LeadStatus.CLOSED],
+    LeadStatus.CONTACTED: [LeadStatus.QUALIFIED, LeadStatus.NOT_QUALIFIED, LeadStatus.CLOSED],
+    LeadStatus.QUALIFIED: [LeadStatus.CLOSED],
+    LeadStatus.NOT_QUALIFIED: [LeadStatus.CLOSED],
+    LeadStatus.CLOSED: [LeadStatus.CONTACTED],
+}
+
+
+class TransitionError(ValueError):
+    """The lead's status cannot change to the one asked for."""
+
+
+def allowed_statuses(lead):
+    return TRANSITIONS.get(lead.status, [])
+
+
+def change_status(lead, new_status, user):
+    if new_status == lead.status:
+        return False
+    if new_status not in allowed_statuses(lead):
+        raise TransitionError(
+            f"A {lead.get_status_display().lower()} lead cannot become "
+            f"{LeadStatus(new_status).label.lower()}."
+        )
+    old = lead.status
+    lead.status = new_status
+    lead.save(update_fields=["status"])
+    log(lead, "leads.status", user=user, data={"from": old, "to": new_status})
+    return True
+
+
+def assign_owner(lead, owner, user):
+    if lead.owner_id == (owner.pk if owner else None):
+        return False
+    old = lead.owner.get_username() if lead.owner else None
+    lead.owner = owner
+    lead.save(update_fields=["owner"])
+    log(
+        lead,
+        "leads.owner",
+        user=user,
+        data={"from": old, "to": owner.get_username() if owner else None},
+    )
+    return True
+
+
+def add_note(lead, text, user):
+    note = LeadNote.objects.create(lead=lead, author=user, text=text.strip())
+    # The note's text may hold personal details: the audit log records only that it exists.
+    log(lead, "leads.note", user=user, data={"note": note.pk})
+    return note
+
+
+def set_spam(lead, is_spam, user):
+    if lead.is_spam == is_spam:
+        return False
+    with transaction.atomic():
+        lead.is_spam = is_spam
+        fields = ["is_spam"]
+        if not is_spam and lead.notification_status == NotificationStatus.SKIPPED:
+            # A real person after all: tell the claims team now.
+            lead.notification_status = NotificationStatus.PENDING
+            fields.append("notification_status")
+        lead.save(update_fields=fields)
+        log(lead, "leads.spam", user=user, data={"is_spam": is_spam})
+        if "notification_status" in fields:
+            schedule_notification(lead.pk)
+    return True

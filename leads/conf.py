@@ -1,0 +1,39 @@
+"""The leads app's settings and their defaults, in one place.
+
+Each is a Django setting of the same name, read when it is used (so tests may override it):
+`conf.LEADS_RATE_LIMIT` is the project's value if cms/settings sets one, else the default
+below. The settings modules take these defaults too when a value comes from the environment.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Who is emailed about new leads when a form names nobody.
+    "LEADS_NOTIFY_TO": [],
+    "LEADS_RETENTION_DAYS": 730,
+    # Call-back form defences (leads/security.py): submissions per client per window in
+    # seconds (a limit of 0 turns it off), the fastest a person fills the form, how long a
+    # rendered form stays valid, how long a repeat from the same email and phone counts as a
+    # duplicate, and how long a request waits for an identical one in flight to store the lead.
+    "LEADS_RATE_LIMIT": (10, 600),
+    "LEADS_MIN_FILL_SECONDS": 3,
+    "LEADS_FORM_MAX_AGE": 7 * 24 * 3600,
+    "LEADS_DUPLICATE_WINDOW_SECONDS": 900,
+    "LEADS_CLAIM_WAIT_SECONDS": 5,
+    "LEADS_MAX_BODY_BYTES": 16_384,
+    # Notifications: attempts before giving up, and the first retry's delay (then doubling).
+    "LEADS_NOTIFY_MAX_ATTEMPTS": 5,
+    "LEADS_NOTIFY_RETRY_BASE_SECONDS": 60,
+    # Whether the retention purge task books its own next run.
+    "LEADS_PURGE_RESCHEDULE": True,
+    # The desk: XLSX files are assembled before sending, so they are capped (CSV streams);
+    # exports up to this many leads are also logged in each lead's own history.
+    "LEADS_XLSX_MAX_ROWS": 25_000,
+    "LEADS_PER_LEAD_LOG_MAX": 500,
+}
+
+
+def __getattr__(name):
+    if name in DEFAULTS:
+        return getattr(settings, name, DEFAULTS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
