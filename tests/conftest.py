@@ -17,6 +17,7 @@ from tests.database_state import (
     write_sequences,
     write_table,
 )
+from tests.fault_services import postgres_proxy, private_redis  # noqa: F401 - fixtures
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(
