@@ -122,17 +122,25 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several processes must agree on rate limits,
-# cookie groups and page-cache purges); a per-process memory cache otherwise.
+# cookie groups and page-cache purges); a per-process memory cache otherwise. Redis is never
+# required: while it is unreachable the backend answers as a dummy cache and pages come from
+# the database (home/page_cache/backend.py). The timeouts bound what a stuck Redis costs the
+# one request in REDIS_RETRY_SECONDS that tries it.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cms"),
             "TIMEOUT": 300,
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_MS", 300) / 1000,
+                "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT_MS", 500) / 1000,
+            },
         }
     }
+    PAGE_CACHE_REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", 5)
 else:
     CACHES = {
         "default": {
