@@ -91,6 +91,9 @@ _breakers_lock = threading.Lock()
 
 
 def breaker_for(location):
+    breaker = _breakers.get(location)
+    if breaker is not None:
+        return breaker
     with _breakers_lock:
         breaker = _breakers.get(location)
         if breaker is None:
@@ -109,24 +112,30 @@ class FailSoftRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self.breaker = breaker_for(str(server))
+        self.location = str(server)
+
+    @property
+    def breaker(self):
+        # Looked up each time, not kept: Django builds a cache object per thread, and they
+        # must share what they know about the server.
+        return breaker_for(self.location)
 
     def _guard(self, call, fallback, *args):
-        state = self.breaker.closed_now()
+        breaker = self.breaker
+        state = breaker.closed_now()
         if state is False:
             return fallback()
-        if state is None and not self._probe():
+        if state is None and not self._probe(breaker):
             return fallback()
         try:
             return call(*args)
         except OUTAGE_ERRORS as exc:
-            self.breaker.trip(exc)
+            breaker.trip(exc)
             return fallback()
 
-    def _probe(self):
+    def _probe(self, breaker):
         """One caller at a time finds out whether Redis is back and, if it is, puts right
         what the outage may have left stale before anyone reads from it."""
-        breaker = self.breaker
         if not breaker.lock.acquire(blocking=False):
             return False  # another thread is probing: fall back meanwhile
         try:
