@@ -77,9 +77,13 @@ def remember_served_page(page, request, serve_args, serve_kwargs):
     site = Site.find_for_request(request)
     if site is None or not site.is_default_site:
         return None
-    copy = copy_of(SiteSettings.for_request(request))
-    if copy != _memory:
-        remember(copy)
+    site_settings = SiteSettings.for_request(request)
+    known = _memory or {}
+    if (site_settings.firm_name, site_settings.freephone) != (
+        known.get("firm_name"),
+        known.get("freephone"),
+    ):
+        remember(copy_of(site_settings))  # parses the number: only when it changed
     return None
 
 
