@@ -27,6 +27,7 @@ from datetime import timedelta
 
 import redis as redis_client
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
@@ -65,6 +66,10 @@ def redis():
     url = getattr(settings, "REDIS_URL", "")
     if not url:
         return {"name": "redis", "ok": True, "detail": {"configured": False}}
+    # Through the cache itself too: in a process that lived through an outage, this is what
+    # lets the fail-soft backend find Redis back and replace the page cache generation
+    # (home/page_cache/recovery.py) even if no reader asks for a page meanwhile.
+    cache.get("health:ready")
     client = redis_client.Redis.from_url(
         url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
     )
