@@ -3,6 +3,7 @@
 DATABASE_URL selects PostgreSQL; SQLite in memory otherwise."""
 
 import os
+import tempfile
 
 import dj_database_url
 
@@ -27,3 +28,6 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
+# The lead spool: no stream unless a test gives one, and a directory of this process's own.
+LEADS_SPOOL_REDIS_URL = ""
+LEADS_SPOOL_DIR = os.path.join(tempfile.gettempdir(), f"cms-test-lead-spool-{os.getpid()}")
