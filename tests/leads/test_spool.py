@@ -425,3 +425,22 @@ def test_two_drains_at_once_store_each_request_once(settings, monkeypatch):
     )
     assert lead_tasks().count() == 12
     assert spool.spool_status().records == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_stores_leftovers_it_finds_at_its_first_call_back_post(
+    client, home_html, spool_settings
+):
+    # Kept by a process that then stopped (a deploy during the outage).
+    spool.keep(a_submission(email="left@example.com", phone="+441214960999", ip_hmac="b" * 64))
+    spool.stop_background_drain()
+    assert submit_from(client, home_html).status_code == 303
+    deadline = time.monotonic() + 15
+    while Lead.objects.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(Lead.objects.values_list("email", flat=True)) == {
+        "zoe@example.com",
+        "left@example.com",
+    }
+    spool.stop_background_drain()
+    assert spool_files(spool_settings) == []
