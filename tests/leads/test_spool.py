@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from home.page_cache import snapshot
 from leads import spool
 from leads.capture import Submission, store
 from leads.models import CallBackForm, Lead, NotificationStatus
@@ -220,6 +221,16 @@ class TestDatabaseOutage:
         while spool_files(spool_settings) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert spool_files(spool_settings) == []
+
+    def test_a_process_that_starts_during_the_outage_keeps_the_request_too(
+        self, client, home_html, database_through_proxy, spool_settings
+    ):
+        # No site snapshot in memory yet (a worker restarted while PostgreSQL is down).
+        snapshot.clear()
+        database_through_proxy.cut()
+        response = submit_from(client, home_html, json=True)
+        assert response.json() == {"ok": True, "message": CallBackForm().success_message}
+        assert len(spool_files(spool_settings)) == 1
 
     def test_the_database_going_away_after_the_store_does_not_fail_the_reader(
         self, client, home_html, database_through_proxy, monkeypatch
