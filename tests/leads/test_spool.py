@@ -68,6 +68,17 @@ def stream(settings, private_redis):
     return private_redis
 
 
+def shared_cache_on(server):
+    """Production's shared cache (fail-soft Redis) on the given redis-server."""
+    return {
+        "default": {
+            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+        }
+    }
+
+
 def stream_length(server):
     return redis.Redis.from_url(server.url).xlen("leads:spool")
 
@@ -180,7 +191,8 @@ class TestDatabaseOutage:
         self, settings, client, home_html, database_through_proxy, stream, spool_settings
     ):
         settings.TASKS = DATABASE_TASKS
-        stream.kill()
+        settings.CACHES = shared_cache_on(stream)
+        stream.kill()  # the cache, the rate limit, the claims and the stream all gone
         database_through_proxy.cut()
         genuine = submit_from(client, home_html, json=True)
         assert genuine.status_code == 200
@@ -376,10 +388,11 @@ class TestSpool:
 
 
 @pytest.mark.django_db
-def test_with_the_cache_failing_open_a_flood_is_still_flagged(settings, client, home_html):
-    # While Redis is unreachable the shared cache behaves as Django's DummyCache, so the
-    # request-counting limit lets everything through; the database still sees the flood.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+def test_with_redis_down_a_flood_is_still_flagged(settings, client, home_html, private_redis):
+    # While Redis is unreachable the shared cache lets the request-counting limit pass
+    # everyone; the database still sees the flood.
+    settings.CACHES = shared_cache_on(private_redis)
+    private_redis.kill()
     settings.LEADS_RATE_LIMIT = (2, 600)
     for n in range(3):
         response = submit_from(client, home_html, email=f"p{n}@example.com", phone=f"0121496098{n}")
