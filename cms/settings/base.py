@@ -256,6 +256,9 @@ LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
     "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
 )
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
+# Where call-back requests wait while the database is unreachable (docs/data-protection.md).
+LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
+LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)
 
 # Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.

@@ -23,6 +23,7 @@ import pickle
 import threading
 
 from django.apps import apps
+from django.db import InterfaceError, OperationalError
 from django.utils.deprecation import MiddlewareMixin
 from wagtail.models import Page, PageViewRestriction, Site
 
@@ -183,7 +184,14 @@ class SiteSnapshotMiddleware(MiddlewareMixin):
     def process_request(self, request):
         if request.path_info.startswith(_SKIP_PREFIXES):
             return None
-        snapshot = _memo.snapshot(request)
+        try:
+            snapshot = _memo.snapshot(request)
+        except (OperationalError, InterfaceError):
+            if request.method in ("GET", "HEAD"):
+                raise  # a page needs the database anyway: fail once, here, with the 503
+            # A form's POST may not need the site at all (the call-back form keeps its
+            # request when the database is unreachable): let its view decide.
+            return None
         if snapshot is None:
             return None
         request._page_cache_snapshot_token = _active.set(snapshot)
