@@ -15,7 +15,11 @@ from home.callback_form import CallBackFormMixin
 # Django registers an app's models by importing <app>.models; the consent models (app label
 # home) live in home/consent/ and are registered by this import.
 from home.consent import ConsentRecord, ConsentVersion, CookieDetail  # noqa: F401
-from home.page_cache import MemoisedViewRestrictionsMixin, route_below
+from home.page_cache import (
+    MemoisedViewRestrictionsMixin,
+    MissedPurge,  # noqa: F401 - registered here, like the consent models
+    route_below,
+)
 
 
 class HomePage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from home.consent.models import CookieDetail
+from home.page_cache import cache_recovered
 
 logger = logging.getLogger(__name__)
 
@@ -149,3 +150,9 @@ def connect_signals(app_config):
             on_consent_model_change, sender=model, dispatch_uid=f"consent-del-{model}"
         )
     post_migrate.connect(on_migrate, sender=app_config, dispatch_uid="consent-migrate")
+    # A change made while Redis was unreachable could not clear the shared copy.
+    cache_recovered.connect(on_cache_recovered, dispatch_uid="consent-cache-recovered")
+
+
+def on_cache_recovered(sender, **kwargs):
+    clear_cache()

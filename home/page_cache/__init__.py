@@ -29,10 +29,17 @@ Hooking in (other apps use only the names below):
 * ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
   for page models and views.
 * ``route_below``: HomePage's one-query routing; ``connect_signals``: for HomeConfig.ready.
+* ``cache_recovered``: a signal sent when Redis answers again after an outage (the generation
+  has been replaced by then); whoever keeps derived data in the shared cache outside the
+  version tokens forgets it here. ``MissedPurge`` is the model recording purges that did not
+  reach Redis (registered through home/models.py).
+
+The fail-soft Redis backend production names in CACHES is ``home.page_cache.backend``.
 """
 
 from home.page_cache.fragments import fragment_lookup
 from home.page_cache.middleware import mark_uncacheable
+from home.page_cache.models import MissedPurge
 from home.page_cache.purge import (
     purge_all,
     purge_pages,
@@ -40,12 +47,15 @@ from home.page_cache.purge import (
     register_dependents,
     unregister_dependents,
 )
+from home.page_cache.recovery import cache_recovered
 from home.page_cache.routing import route_below
 from home.page_cache.signals import connect_signals
 from home.page_cache.snapshot import MemoisedViewRestrictionsMixin, memoised, public
 
 __all__ = [
     "MemoisedViewRestrictionsMixin",
+    "MissedPurge",
+    "cache_recovered",
     "connect_signals",
     "fragment_lookup",
     "mark_uncacheable",

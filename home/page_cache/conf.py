@@ -50,6 +50,7 @@ DEFAULTS = {
         "/static/",
         "/search/",
         "/cookies/",
+        "/health/",
     ),
     # A request carrying any of these is one visitor's own: never served from nor stored in the
     # cache. The session cookie is added at run time (SESSION_COOKIE_NAME).
@@ -75,6 +76,9 @@ DEFAULTS = {
     # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
     # the Redis backend; see home/page_cache/local.py.
     "PAGE_CACHE_LOCAL_ENTRIES": 500,
+    # After Redis fails to answer, how long no request in this process tries it again
+    # (home/page_cache/backend.py); meanwhile pages are rendered from the database.
+    "PAGE_CACHE_REDIS_RETRY_SECONDS": 5,
     # Add `X-Cache-Reason` explaining a BYPASS (tests and development).
     "PAGE_CACHE_EXPLAIN": False,
     # Fragments of pages ({% shared_fragment %}) kept in the shared cache for page-cache misses

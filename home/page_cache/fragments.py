@@ -47,6 +47,8 @@ def fragment_lookup(request, name, depends_on=None):
             generation, found[key] = ensure_tokens(key)
         found[GENERATION_KEY] = generation
     tokens = (found[GENERATION_KEY], *[found[key] for key in path_keys])
+    if not all(tokens):
+        return None, None  # the shared cache is unreachable: render, keep nothing
     entry = found.get(entry_key)
     if entry and entry[0] == tokens:
         if local is not None:
@@ -63,8 +65,9 @@ def fragment_lookup(request, name, depends_on=None):
 
 def current_tokens(paths, request=None):
     """The generation token and these paths' tokens, as a tuple, or None when the page cache
-    is off. Anything built from the database after this call and kept under the tuple is
-    current exactly as long as the tuple is (see home/page_cache/snapshot.py).
+    is off or the shared cache cannot be reached. Anything built from the database after this
+    call and kept under the tuple is current exactly as long as the tuple is (see
+    home/page_cache/snapshot.py).
 
     This process's local layer answers without a round trip while its purge subscription is
     alive; otherwise one MGET."""
@@ -81,6 +84,9 @@ def current_tokens(paths, request=None):
         for key in keys[1:]:
             found[GENERATION_KEY], found[key] = ensure_tokens(key)
     tokens = tuple(found[key] for key in keys)
+    if not all(tokens):
+        # The shared cache is unreachable: nothing built now may be kept under these.
+        return None
     if local is not None:
         # Safe to keep: a purge after this read arrives as a message, applied before next use.
         local.tokens.update(zip(keys, tokens, strict=True))

@@ -19,11 +19,27 @@ from home.page_cache.keys import CHANNEL
 logger = logging.getLogger(__name__)
 
 
+def redis_down(backend):
+    """Whether the fail-soft backend (home/page_cache/backend.py) has found Redis unreachable
+    and is not asking it for now."""
+    breaker = getattr(backend, "breaker", None)
+    return breaker is not None and breaker.is_down
+
+
 def publish(message):
-    """Tell every process's local layer what was purged ('*' for everything)."""
+    """Tell every process's local layer what was purged ('*' for everything). False when
+    Redis could not be told."""
     backend = redis_backend()
-    if backend is not None:
+    if backend is None:
+        return True
+    if redis_down(backend):
+        return False
+    try:
         redis_client(backend, write=True).publish(backend.make_key(CHANNEL), message)
+    except Exception:
+        logger.warning("page cache: could not announce a purge")
+        return False
+    return True
 
 
 class LocalLayer:
@@ -77,6 +93,11 @@ class LocalLayer:
 
     def usable(self):
         now = time.monotonic()
+        if redis_down(self.backend):
+            # Purges are not reaching Redis: nothing kept here can be trusted.
+            if self.pubsub is not None or self.entries or self.tokens:
+                self._close()
+            return False
         if self.pubsub is None:
             if now < self.retry_at:
                 return False

@@ -153,6 +153,10 @@ class PageCacheMiddleware:
         reason = storable(request, response)
         if reason:
             return self._bypass(request, response, reason)
+        if not (generation and path_token):
+            # No tokens: the shared cache is unreachable (home/page_cache/backend.py). The
+            # page is served as rendered, and kept nowhere: a purge could not reach it.
+            return self._bypass(request, response, "no-shared-cache")
         if "Cache-Control" not in response:
             response["Cache-Control"] = setting("PAGE_CACHE_CONTROL")
         patch_vary_headers(response, ("Cookie",))

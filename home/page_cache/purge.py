@@ -14,14 +14,15 @@ from wagtail.models import Site
 from home.page_cache.conf import setting
 from home.page_cache.keys import GENERATION_KEY, new_token, normalise_path, path_key
 from home.page_cache.local import existing_local_layer, publish
+from home.page_cache.recovery import record_missed_purge
 
 logger = logging.getLogger(__name__)
 
 
 def purge_all():
     """Forget every cached page in every process (site settings, snippets, images changed)."""
-    cache.set(GENERATION_KEY, new_token(), timeout=None)
-    publish("*")
+    missed = cache.set_many({GENERATION_KEY: new_token()}, timeout=None)
+    _announce("*", missed)
     layer = existing_local_layer()
     if layer is not None:
         layer.clear()
@@ -31,13 +32,21 @@ def purge_paths(paths):
     """Forget the cached pages at these paths (every host, every query-string variant)."""
     keys = {path_key(path) for path in paths if path}
     if keys:
-        cache.set_many({key: new_token() for key in keys}, timeout=None)
-        publish("\n".join(sorted(keys)))
+        missed = cache.set_many({key: new_token() for key in keys}, timeout=None)
+        _announce("\n".join(sorted(keys)), missed)
         # This thread's own memory at once; other threads and processes through the message.
         layer = existing_local_layer()
         if layer is not None:
             layer.forget(keys)
     return keys
+
+
+def _announce(message, missed):
+    """Tell the other processes; if Redis did not take the purge, make sure it is made up
+    for when Redis is back (home/page_cache/recovery.py) instead of failing the publish."""
+    if missed or not publish(message):
+        logger.warning("page cache: a purge could not reach Redis; it is made up for later")
+        record_missed_purge()
 
 
 def on_commit_too(func, *args):

@@ -18,6 +18,7 @@ from home.page_cache.purge import (
     purge_pages,
     purge_paths,
 )
+from home.page_cache.recovery import cache_recovered
 
 # Saves that only touch the editor's bookkeeping do not change the live page.
 _BOOKKEEPING_FIELDS = frozenset(
@@ -125,6 +126,13 @@ def connect_signals():
     # Any model: which ones matter (snippets are registered late) is decided per save.
     post_save.connect(_on_model_changed, dispatch_uid="page_cache_model_saved")
     post_delete.connect(_on_model_changed, dispatch_uid="page_cache_model_deleted")
+    cache_recovered.connect(_on_cache_recovered, dispatch_uid="page_cache_recovered")
+
+
+def _on_cache_recovered(sender, **kwargs):
+    # Wagtail keeps the sites' root paths in the shared cache and clears them when a Site is
+    # saved; a save during the outage could not.
+    Site.clear_site_root_paths_cache()
 
 
 def is_page_cache_model(model_label):

@@ -34,8 +34,9 @@ from home.page_cache.fragments import current_tokens
 # given no request).
 _active = contextvars.ContextVar("page_cache_snapshot", default=None)
 
-# Paths that never serve pages: the admin reads the database as it is.
-_SKIP_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/documents/")
+# Paths that never serve pages: the admin reads the database as it is; health probes touch
+# neither the cache nor the database unless their checks do.
+_SKIP_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/documents/", "/health/")
 
 _MAX_HOSTS = 50
 _MAX_VALUES = 5000

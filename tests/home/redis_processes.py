@@ -30,7 +30,7 @@ def shared_redis(settings):
     prefix = f"test-page-cache-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
