@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 READY = "READY"
 RUNNING = "RUNNING"
 FAILED = "FAILED"
+SUCCESSFUL = "SUCCESSFUL"
 
 
 class WorkerLost(Exception):
@@ -53,3 +54,12 @@ def release_stalled(task, older_than_seconds, requeue):
                 requeue(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
                 released += 1
     return released
+
+
+def prune_finished(task, older_than):
+    """Deletes the task's successful jobs finished longer ago than `older_than` (a
+    timedelta): for a job that runs every minute, a day's rows are history enough."""
+    cutoff = timezone.now() - older_than
+    DBTaskResult.objects.filter(
+        task_path=task.module_path, status=SUCCESSFUL, finished_at__lt=cutoff
+    ).delete()

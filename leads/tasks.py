@@ -205,6 +205,7 @@ def recover_stalled_notifications():
     )
     if released:
         logger.warning("Requeued %s notification jobs whose worker stopped mid-job", released)
+    stalled.prune_finished(recover_stalled_notifications, datetime.timedelta(days=1))
     book_recovery(run_after=timezone.now() + recovery_interval())
     return released
 
