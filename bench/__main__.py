@@ -33,7 +33,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import formpost
+from bench import formpost, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -513,5 +513,34 @@ def main():
     log(f"wrote bench/RESULTS.md in {time.monotonic() - started:.0f} s")
 
 
+def rolling_main(argv):
+    """`python -m bench rolling`: restarts under load (bench/rolling.py), on a database of
+    its own (BENCH_ROLLING_DATABASE_URL) holding the demo site."""
+    parser = argparse.ArgumentParser(prog="python -m bench rolling", description=rolling.__doc__)
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--skip-hup", action="store_true", help="restart workers by SIGTERM only")
+    args = parser.parse_args(argv)
+    env = bench_env()
+    env["DATABASE_URL"] = os.environ.get(
+        "BENCH_ROLLING_DATABASE_URL", DEFAULT_DATABASE_URL.replace("cms_bench", "cms_rolling")
+    )
+    # The servers get a private Redis (bench/rolling.py); the set-up needs none.
+    env["REDIS_URL"] = ""
+    ensure_wrk()
+    ensure_database(env["DATABASE_URL"])
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([PYTHON, "manage.py", "load_demo_content"], env, capture=True)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    report = rolling.run(env, duration=args.duration, workers=args.workers, hup=not args.skip_hup)
+    print(json.dumps(report, indent=2))
+    failures = rolling.failed(report)
+    log(f"rolling restart: {failures} failed requests")
+    raise SystemExit(1 if failures else 0)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["rolling"]:
+        rolling_main(sys.argv[2:])
+    else:
+        main()

@@ -60,6 +60,13 @@ class _FormFinder(html.parser.HTMLParser):
             self.inside, self.done = False, True
 
 
+def find_form(page_html):
+    """The action and fields of the page's call-back form (action None when there is none)."""
+    finder = _FormFinder()
+    finder.feed(page_html)
+    return finder.action, finder.fields
+
+
 def _request(host, port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection(host, port, timeout=30)
     try:
@@ -184,7 +191,7 @@ def form_post_load(host, port, env, n=SUBMISSIONS, concurrency=CONCURRENCY):
 EXPORT_PATH = "/admin/leads/lead/?export=csv"
 
 
-def _children(pid):
+def worker_pids(pid):
     """The gunicorn master's worker processes."""
     workers = []
     for entry in os.listdir("/proc"):
@@ -261,7 +268,7 @@ def csv_export_load(host, port, env, master_pid):
     session_key = _django(env, STAFF_SESSION)
     if session_key is None:
         return {"skipped": "could not create a staff session"}
-    workers = _children(master_pid)
+    workers = worker_pids(master_pid)
     baseline = {pid: _rss_mib(pid) for pid in workers}
     peak = dict(baseline)
     done = threading.Event()

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
+from django.core.checks import Tags, register
 from django.db.models.signals import post_save
 from wagtail.images import get_image_model
+
+from home.deploy_checks import check_shared_cache
 
 
 class HomeConfig(AppConfig):
@@ -19,6 +22,8 @@ class HomeConfig(AppConfig):
         # Any change to the cookie lists, from the admin or code, must reach every process.
         consent.connect_signals(self)
         connect_signals()
+        # Several app server processes without a shared cache (home/deploy_checks.py).
+        register(check_shared_cache, Tags.caches, deploy=True)
 
         post_save.connect(
             tasks.on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"

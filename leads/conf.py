@@ -24,6 +24,10 @@ DEFAULTS = {
     # Notifications: attempts before giving up, and the first retry's delay (then doubling).
     "LEADS_NOTIFY_MAX_ATTEMPTS": 5,
     "LEADS_NOTIFY_RETRY_BASE_SECONDS": 60,
+    # The desk marks a notice late when it has waited this long (a stopped worker shows
+    # within minutes); a job running this long had its worker die and is run again.
+    "LEADS_NOTIFY_LATE_AFTER_SECONDS": 600,
+    "LEADS_NOTIFY_STALLED_AFTER_SECONDS": 300,
     # Whether the retention purge task books its own next run.
     "LEADS_PURGE_RESCHEDULE": True,
     # The desk: XLSX files are assembled before sending, so they are capped (CSV streams);

@@ -1,21 +1,22 @@
-"""Background jobs of the leads app: telling the claims team about a new lead, and the
-daily retention purge.
+"""Background jobs of the leads app: telling the claims team about a new lead, running again
+the notices whose worker died mid-job, and the daily retention purge.
 
 The email names the lead by its number and links to it in the admin; the person's name,
 phone and email stay in the database, not in mailboxes.
 """
 
+import contextlib
 import datetime
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_tasks import task
 
-from leads import conf
+from leads import conf, stalled
 from leads.models import Lead, NotificationStatus
 from leads.retention import purge
 
@@ -97,11 +98,18 @@ def send_lead_notification(lead_id):
         return "no recipients"
 
     attempt = lead.notification_attempts + 1
+    connection = get_connection()
     try:
-        build_message(lead, recipients).send()
+        connection.open()
+        connection.send_messages([build_message(lead, recipients)])
     except Exception as exc:  # any mail failure is recorded on the lead, never raised
+        with contextlib.suppress(Exception):
+            connection.close()
         return _record_failure(lead, attempt, exc)
 
+    # Recorded before the mail connection is closed: a worker killed between the mail
+    # server's acceptance and this update sends the notice again when its job is recovered
+    # (docs/deployment.md), so nothing but this update stands between the two.
     Lead.objects.filter(pk=lead.pk).update(
         notification_status=NotificationStatus.SENT,
         notification_attempts=attempt,
@@ -109,6 +117,10 @@ def send_lead_notification(lead_id):
         notification_sent_at=timezone.now(),
         notification_next_attempt_at=None,
     )
+    # The message is accepted and recorded; a failing goodbye to the mail server changes
+    # neither.
+    with contextlib.suppress(Exception):
+        connection.close()
     return "sent"
 
 
@@ -151,6 +163,51 @@ def schedule_notification(lead_id, run_after=None):
         job = job.using(run_after=run_after)
     result = job.enqueue(lead_id)
     return result.id
+
+
+def recovery_interval():
+    """How often the sweep for stalled notifications runs: a fifth of the stall limit, so a
+    job whose worker died is run again at most 1.2 limits after it started."""
+    return datetime.timedelta(seconds=max(1, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS / 5))
+
+
+def book_recovery(run_after=None):
+    """Books the stalled-notification sweep unless one is already waiting; only with a
+    backend that can defer (the sweep re-books itself, which must not recurse)."""
+    backend = recover_stalled_notifications.get_backend()
+    if not backend.supports_defer:
+        return None
+    if stalled.waiting_jobs(recover_stalled_notifications).exists():
+        return None
+    job = recover_stalled_notifications
+    if run_after is not None:
+        job = job.using(run_after=run_after)
+    return job.enqueue().id
+
+
+def _requeue_notification(lead_id):
+    waiting = Lead.objects.filter(
+        pk=lead_id,
+        is_spam=False,
+        notification_status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING],
+    )
+    if waiting.exists():
+        task_id = schedule_notification(lead_id)
+        waiting.update(notification_task_id=str(task_id)[:64])
+
+
+@task()
+def recover_stalled_notifications():
+    """Runs again each notification whose worker died mid-job (a lead still waiting for its
+    notice gets a new job; one already sent is left alone), then books its own next run."""
+    released = stalled.release_stalled(
+        send_lead_notification, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS, _requeue_notification
+    )
+    if released:
+        logger.warning("Requeued %s notification jobs whose worker stopped mid-job", released)
+    stalled.prune_finished(recover_stalled_notifications, datetime.timedelta(days=1))
+    book_recovery(run_after=timezone.now() + recovery_interval())
+    return released
 
 
 @task()

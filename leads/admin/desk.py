@@ -3,11 +3,18 @@ screens, columns, filters and extra pages the admin shows for leads."""
 
 from django.contrib.admin import DateFieldListFilter
 from django.urls import path
+from django.utils.html import format_html
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin
 
-from leads import export
-from leads.admin.filters import BreachTypeFilter, FormFilter, OwnerFilter, SourcePageFilter
+from leads import export, late_notices
+from leads.admin.filters import (
+    BreachTypeFilter,
+    FormFilter,
+    NoticeFilter,
+    OwnerFilter,
+    SourcePageFilter,
+)
 from leads.admin.permissions import LeadPermissionHelper, forbidden
 from leads.admin.views import LeadIndexView, LeadInspectView, erase_view, subject_access_view
 from leads.models import CallBackForm, Lead
@@ -47,9 +54,11 @@ class LeadAdmin(ModelAdmin):
         "status",
         "owner",
         "is_spam",
+        "notice",
     ]
     list_filter = [
         "status",
+        NoticeFilter,
         OwnerFilter,
         ("created_at", DateFieldListFilter),
         SourcePageFilter,
@@ -82,6 +91,17 @@ class LeadAdmin(ModelAdmin):
         return obj.source_page_title or "—"
 
     source.short_description = "Source page"
+
+    # A method, not a staticmethod: modeladmin reads short_description off the function.
+    def notice(self, obj):
+        # Late stands out: it means the task worker is not sending (docs/deployment.md).
+        if late_notices.is_late(obj):
+            return format_html(
+                '<span class="{}">{}</span>', "w-status w-status--primary", "Notice late"
+            )
+        return obj.get_notification_status_display()
+
+    notice.short_description = "Notice to the claims team"
 
     # Leads come only from the public form and leave only by erasure or purge.
     def create_view(self, request):

@@ -1,5 +1,5 @@
-"""The filters beside the leads list: owner, call-back form, source page and the source
-page's breach type (status, date and the spam flag are plain field filters)."""
+"""The filters beside the leads list: late notices, owner, call-back form, source page and the
+source page's breach type (status, date and the spam flag are plain field filters)."""
 
 from django.apps import apps
 from django.contrib.admin import SimpleListFilter
@@ -7,7 +7,24 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.models import Page
 
+from leads.late_notices import late_q
 from leads.models import CallBackForm, Lead
+
+
+class NoticeFilter(SimpleListFilter):
+    """Leads whose notice to the claims team is late: the worker is not sending."""
+
+    title = "notice to the claims team"
+    parameter_name = "notice"
+
+    def lookups(self, request, model_admin):
+        return [("late", "Notice late")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "late":
+            return queryset.filter(late_q())
+        return queryset if not value else queryset.none()
 
 
 class OwnerFilter(SimpleListFilter):

@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
+from leads.late_notices import late_q
 from leads.models import Lead, LeadStatus
 
 
 class LeadsPanel(Component):
-    """New leads today and this week, leads by status, top source pages, a 14-day chart."""
+    """Late notices first (a stopped task worker), then new leads today and this week, leads
+    by status, top source pages, a 14-day chart."""
 
     name = "leads_summary"
     template_name = "leads/admin/dashboard_panel.html"
@@ -43,7 +45,10 @@ class LeadsPanel(Component):
             }
             for index, count in per_day.items()
         ]
+        index_url = reverse("leads_lead_modeladmin_index")
         context.update(
+            late=Lead.objects.filter(late_q()).count(),
+            late_url=f"{index_url}?notice=late",
             today=counts["today"],
             week=counts["week"],
             statuses=[(label, by_status.get(value, 0)) for value, label in LeadStatus.choices],
@@ -53,6 +58,6 @@ class LeadsPanel(Component):
             .annotate(n=Count("pk"))
             .order_by("-n")[:5],
             bars=bars,
-            index_url=reverse("leads_lead_modeladmin_index"),
+            index_url=index_url,
         )
         return context

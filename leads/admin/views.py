@@ -12,7 +12,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from leads import casework, conf, export, phones, subject_rights
+from leads import casework, conf, export, late_notices, phones, subject_rights
 from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
 from leads.audit import log_on_each_lead, record_event
 from leads.models import DeskEvent, Lead, LeadStatus
@@ -107,6 +107,7 @@ class LeadInspectView(InspectView):
         context.update(
             lead=lead,
             received=export.format_time(lead.created_at),
+            notice_late=late_notices.is_late(lead),
             notes=lead.notes.select_related("author"),
             history=ModelLogEntry.objects.for_instance(lead)
             .select_related("user")

@@ -1,0 +1,19 @@
+"""`manage.py db_worker`: django-tasks-db's worker, unchanged, after booking the sweep that
+runs again the lead notifications whose worker died mid-job (leads/stalled.py).
+
+Django takes a command from the first installed app that has it; leads comes before
+django_tasks_db, so every worker started the documented way books the sweep. The sweep then
+books its own next run; booking it here as well means a worker killed during the sweep itself
+does not end the chain."""
+
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+
+from leads.tasks import book_recovery
+
+
+class Command(DatabaseWorkerCommand):
+    help = DatabaseWorkerCommand.help + " (and book the stalled-notification sweep)"
+
+    def handle(self, *args, **options):
+        book_recovery()
+        return super().handle(*args, **options)

@@ -1,0 +1,14 @@
+"""Settings for a `manage.py db_worker` that a test starts as a separate process: the test
+settings on the test's own PostgreSQL database (DATABASE_URL), the database task backend, and
+mail written to files in TEST_MAIL_DIR so the test can count what every process sent."""
+
+import os
+
+from cms.settings.test import *  # noqa: F403
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_BACKEND = "tests.leads.slow_mail.SlowFileBackend"
+EMAIL_FILE_PATH = os.environ["TEST_MAIL_DIR"]
+LEADS_NOTIFY_STALLED_AFTER_SECONDS = float(
+    os.environ.get("LEADS_NOTIFY_STALLED_AFTER_SECONDS", 300)
+)
