@@ -34,6 +34,8 @@ SUBMISSIONS = 5_000
 CONCURRENCY = 50
 # Submissions one address may send per window on the bench server: far above a whole run.
 RATE_LIMIT = 100 * SUBMISSIONS
+# Seconds a request may wait for the server at each step (connect, send, each read).
+HTTP_TIMEOUT = 30
 
 
 class _FormFinder(html.parser.HTMLParser):
@@ -63,7 +65,7 @@ class _FormFinder(html.parser.HTMLParser):
 
 
 def http_request(host, port, method, path, body=None, headers=None):
-    connection = http.client.HTTPConnection(host, port, timeout=30)
+    connection = http.client.HTTPConnection(host, port, timeout=HTTP_TIMEOUT)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
