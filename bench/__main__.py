@@ -143,8 +143,9 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(env, settings_module, label):
-    """One gunicorn, the same flags for the site and the ceiling; yields its base URL."""
+def gunicorn(env, settings_module, label, stderr=None):
+    """One gunicorn, the same flags for the site and the ceiling; yields its base URL.
+    Its log (stderr) goes to ours unless `stderr` is a file to write it to."""
     port = free_port()
     server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
     process = subprocess.Popen(
@@ -164,6 +165,7 @@ def gunicorn(env, settings_module, label):
         ],
         cwd=ROOT,
         env=server_env,
+        stderr=stderr,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -26,16 +26,17 @@ created, migrated and given the demo content (`load_demo_content`) before the ru
 
 import argparse
 import collections
-import contextlib
 import datetime
 import itertools
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
@@ -58,6 +59,8 @@ SETTLED_AFTER = 3
 # A reader reads: one page every GET_PAUSE seconds per path, not a load test of its own.
 GET_PAUSE = 0.1
 PROGRESS_EVERY = 5
+# How often the stored leads are read (the precision of the time the spool takes to drain).
+POLL_SECONDS = 0.25
 ACCEPTED = (200, 303)
 # The Lead model's table (Django's default name for leads.Lead).
 LEAD_TABLE = "leads_lead"
@@ -87,11 +90,9 @@ class StoredLeads:
         self.url = url
         self.pattern = pattern
         self.clock = clock
-        self.interval = 1.0
         self.first_seen = {}
         self.rows = {}
         self.changed_at = clock()
-        self.connection = None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -101,18 +102,12 @@ class StoredLeads:
 
     def poll(self):
         try:
-            if self.connection is None:
-                self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
-            rows = self.connection.execute(
+            rows = self._query(
                 f"SELECT lower(email), count(*) FROM {LEAD_TABLE} "  # noqa: S608 - a constant
-                "WHERE email LIKE %s GROUP BY 1",
-                [self.pattern],
-            ).fetchall()
+                "WHERE email LIKE %s GROUP BY 1"
+            )
         except psycopg.Error as error:
             harness.log(f"reading the stored leads failed ({error}); trying again")
-            with contextlib.suppress(Exception):
-                self.connection.close()
-            self.connection = None
             return
         now = self.clock()
         counts = dict(rows)
@@ -125,12 +120,16 @@ class StoredLeads:
     def flags(self):
         """How many of this run's leads are flagged as spam and how many have their
         notification task recorded."""
-        return self.connection.execute(
+        return self._query(
             "SELECT count(*) FILTER (WHERE is_spam), "
             "count(*) FILTER (WHERE notification_task_id <> '') "
-            f"FROM {LEAD_TABLE} WHERE email LIKE %s",  # noqa: S608 - a constant
-            [self.pattern],
-        ).fetchone()
+            f"FROM {LEAD_TABLE} WHERE email LIKE %s"  # noqa: S608 - a constant
+        )[0]
+
+    def _query(self, sql):
+        # A connection per read: nothing to repair if one breaks, and a few ms each.
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
+            return connection.execute(sql, [self.pattern]).fetchall()
 
     def close(self):
         self.stop.set()
@@ -138,7 +137,7 @@ class StoredLeads:
         self.poll()
 
     def _loop(self):
-        while not self.stop.wait(self.interval):
+        while not self.stop.wait(POLL_SECONDS):
             self.poll()
 
 
@@ -281,14 +280,12 @@ def load_with_faults(base, form, paths, redis, proxy, clock):
 def settle(stored, accepted_emails, clock, deadline):
     """Polls until every accepted lead is stored and the count has stopped moving, or the
     deadline passes."""
-    stored.interval = 0.2
     while clock() < deadline:
-        stored.poll()
         if accepted_emails <= stored.first_seen.keys() and (
             clock() - stored.changed_at >= SETTLED_AFTER
         ):
             return True
-        time.sleep(0.5)
+        time.sleep(POLL_SECONDS)
     return False
 
 
@@ -304,8 +301,36 @@ def phases(happened):
     return [(name, start, end) for (name, start), end in zip(marks, ends, strict=True)]
 
 
-def report(posts, gets, happened, stored, drain, figures):
+def last_spooled(posts, happened, stored):
+    """How long after PostgreSQL was restored the last lead accepted during the cut was in
+    the database. Accepted during the cut: the answer came while the database was cut, so
+    the lead can only have been stored before the cut or kept elsewhere until it was back
+    (a POST answered after the restore may simply have reached the database then)."""
+    cut, restored = happened["PostgreSQL cut"], happened["PostgreSQL restored"]
+    during_cut = {o.email for o in posts if o.accepted and cut < o.ended < restored}
+    never = during_cut - stored.first_seen.keys()
+    waited = {e for e in during_cut - never if stored.first_seen[e] >= restored}
+    if not during_cut:
+        return "no POST was accepted while PostgreSQL was cut"
+    if never:
+        return (
+            f"never: {len(never)} of the {len(during_cut)} accepted while it was cut are not "
+            "in the database"
+        )
+    if not waited:
+        return f"all {len(during_cut)} accepted while it was cut were stored before the cut"
+    last = max(stored.first_seen[e] for e in waited) - restored
+    return (
+        f"{last:.1f} s after PostgreSQL was restored ({len(waited)} of the {len(during_cut)} "
+        "accepted while it was cut waited for it; the database is read every "
+        f"{POLL_SECONDS} s)"
+    )
+
+
+def report(figures):
     """The section for bench/RESULTS.md: the run, a table per phase, the lead figures."""
+    posts, gets, happened = figures["posts"], figures["gets"], figures["happened"]
+    stored = figures["stored"]
     stored_emails = set(stored.first_seen)
     lines = [
         "## Faults run",
@@ -342,44 +367,23 @@ def report(posts, gets, happened, stored, drain, figures):
     unasked = stored_emails - accepted_emails
     duplicates = sum(1 for n in stored.rows.values() if n > 1)
     spam, notified = figures["flags"]
-    restored = happened.get("PostgreSQL restored")
-    during_cut = {
-        o.email
-        for o in posts
-        if o.accepted
-        and restored is not None
-        and o.ended > happened["PostgreSQL cut"]
-        and o.started < restored
-    }
-    waited = {e for e in during_cut if stored.first_seen.get(e, float("inf")) >= restored}
-    if not during_cut:
-        drain_time = "no POST was accepted while PostgreSQL was cut"
-    elif waited - stored_emails:
-        drain_time = (
-            f"{len(waited - stored_emails)} of the {len(during_cut)} accepted while it was cut "
-            "were never stored"
-        )
-    elif not waited:
-        drain_time = f"all {len(during_cut)} accepted while it was cut were stored before"
-    else:
-        last = max(stored.first_seen[e] for e in waited) - restored
-        drain_time = (
-            f"{last:.1f} s after PostgreSQL was restored ({len(waited)} of the "
-            f"{len(during_cut)} accepted while it was cut waited for it)"
-        )
+    drain_time = last_spooled(posts, happened, stored)
     lines += [
         "",
-        f"- POSTs: {len(posts)} ({counts(posts)}); accepted (303 or 200): {len(accepted_emails)}",
+        f"- POSTs: {len(posts)} ({counts(posts)}); accepted (303 or 200): "
+        f"{len(accepted_emails)}; not accepted (the reader saw an error or nothing): "
+        f"{len(posts) - len(accepted_emails)}",
         f"- GETs: {len(gets)} ({counts(gets)})",
         f"- Leads stored for this run's readers: {len(stored_emails)} "
         f"({sum(stored.rows.values())} rows; flagged as spam: {spam}; with a notification "
-        f"task: {notified}); stored == accepted: "
+        f"task: {notified}); the same readers as the accepted POSTs: "
         f"{'yes' if stored_emails == accepted_emails else 'NO'}",
         f"- Duplicates (readers with more than one lead): {duplicates}",
         f"- Lost (accepted, not stored): {len(lost)}; stored though the POST was not "
         f"accepted: {len(unasked)}",
         f"- The last lead accepted during the cut was in the database: {drain_time}",
-        f"- `manage.py {DRAIN_COMMAND}`: {drain}",
+        f"- `manage.py {DRAIN_COMMAND}`: {figures['drain']}",
+        f"- Errors the site logged: {figures['errors_logged']}",
         f"- The run took {figures['took']:.0f} s end to end (setup, 60 s of load, waiting "
         "for the leads, stopping)",
         "",
@@ -399,6 +403,77 @@ def write_section(section):
     path.write_text(text.rstrip("\n") + "\n")
 
 
+def drain_spool(env, stored, accepted_emails, clock):
+    """Runs `manage.py drain_lead_spool` when the project has it; says what it did."""
+    if not has_command(env, DRAIN_COMMAND):
+        return "not present"
+    before = len(stored.first_seen)
+    result = subprocess.run(
+        [harness.PYTHON, "manage.py", DRAIN_COMMAND],
+        cwd=harness.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode:
+        harness.log(f"{DRAIN_COMMAND} failed:\n{result.stderr[-2000:]}")
+    settle(stored, accepted_emails, clock, clock() + 10)
+    return (
+        f"ran after the wait (exit {result.returncode}); "
+        f"{len(stored.first_seen) - before} more leads stored after it"
+    )
+
+
+def measure(env, direct_url, redis, proxy, server_log):
+    """Serves the site through the proxy, loads it with the faults on schedule and waits for
+    the leads; returns what the report needs."""
+    server_env = {**env, "DATABASE_URL": proxied(direct_url, proxy.port)}
+    paths = ["/"] + [path for path in [case_study_path(env)] if path]
+    with harness.gunicorn(server_env, "cms.settings.production", "site", server_log) as (
+        site_url,
+        _,
+    ):
+        host, port = site_url.removeprefix("http://").split(":")
+        base = (host, int(port))
+        form = formpost.fetch_form(*base)
+        if form is None:
+            raise SystemExit(f"bench: no call-back form on {formpost.FORM_PAGE}")
+        min_fill = formpost.min_fill_seconds(server_env)
+        harness.log(f"form fetched; posting it from {min_fill + 0.5:.1f} s on, as a reader would")
+        time.sleep(min_fill + 0.5)
+
+        start = time.monotonic()
+
+        def clock():
+            return time.monotonic() - start
+
+        stored = StoredLeads(direct_url, f"%.{formpost.RUN}@bench.example", clock).start()
+        try:
+            posts, gets, happened = load_with_faults(base, form, paths, redis, proxy, clock)
+            accepted_emails = {o.email for o in posts if o.accepted}
+            harness.log(
+                f"waiting up to {SETTLE_SECONDS} s for {len(accepted_emails)} accepted leads"
+            )
+            settled = settle(stored, accepted_emails, clock, clock() + SETTLE_SECONDS)
+            harness.log(f"{clock():5.1f} s  {'settled' if settled else 'still missing leads'}")
+            drain = drain_spool(server_env, stored, accepted_emails, clock)
+            harness.log(f"{clock():5.1f} s  {DRAIN_COMMAND}: {drain}")
+        finally:
+            stored.close()
+        flags = stored.flags()
+    return {
+        "posts": posts,
+        "gets": gets,
+        "happened": happened,
+        "stored": stored,
+        "drain": drain,
+        "paths": paths,
+        "min_fill": min_fill,
+        "flags": flags,
+    }
+
+
 def main(argv=()):
     parser = argparse.ArgumentParser(
         prog="python -m bench faults",
@@ -413,77 +488,29 @@ def main(argv=()):
     harness.log(f"database: {parts.path.lstrip('/')} (set BENCH_FAULTS_DATABASE_URL to change)")
     redis = RedisServer()
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    stored = None
+    # The site's log (a traceback per failed request) would bury the phases printed here.
+    server_log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for reading afterwards
+        "w", prefix="bench-faults-site-", suffix=".log", delete=False
+    )
     try:
         redis.start()
         proxy.restore()
         env = {**harness.bench_env(), "DATABASE_URL": direct_url, "REDIS_URL": redis.url}
         prepare(env)
-        paths = ["/"] + [path for path in [case_study_path(env)] if path]
-        server_env = {**env, "DATABASE_URL": proxied(direct_url, proxy.port)}
-        with harness.gunicorn(server_env, "cms.settings.production", "site") as (site_url, _):
-            host, port = site_url.removeprefix("http://").split(":")
-            base = (host, int(port))
-            form = formpost.fetch_form(*base)
-            if form is None:
-                raise SystemExit(f"bench: no call-back form on {formpost.FORM_PAGE}")
-            min_fill = formpost.min_fill_seconds(server_env)
-            harness.log(
-                f"form fetched; posting it from {min_fill + 0.5:.1f} s on, as a reader would"
-            )
-            time.sleep(min_fill + 0.5)
-
-            start = time.monotonic()
-
-            def clock():
-                return time.monotonic() - start
-
-            pattern = f"%.{formpost.RUN}@bench.example"
-            stored = StoredLeads(direct_url, pattern, clock).start()
-            posts, gets, happened = load_with_faults(base, form, paths, redis, proxy, clock)
-            stored.interval = 0.2
-            accepted_emails = {o.email for o in posts if o.accepted}
-            harness.log(
-                f"waiting up to {SETTLE_SECONDS} s for {len(accepted_emails)} accepted leads"
-            )
-            settled = settle(stored, accepted_emails, clock, clock() + SETTLE_SECONDS)
-            harness.log(f"{clock():5.1f} s  {'settled' if settled else 'still missing leads'}")
-            if not has_command(server_env, DRAIN_COMMAND):
-                drain = "not present"
-            else:
-                before = len(stored.first_seen)
-                result = subprocess.run(
-                    [harness.PYTHON, "manage.py", DRAIN_COMMAND],
-                    cwd=harness.ROOT,
-                    env=server_env,
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                )
-                settle(stored, accepted_emails, clock, clock() + 10)
-                drain = (
-                    f"ran after the wait (exit {result.returncode}); "
-                    f"{len(stored.first_seen) - before} more leads stored after it"
-                )
-                harness.log(f"{clock():5.1f} s  {DRAIN_COMMAND}: {drain}")
-            stored.close()
-            flags = stored.flags()
+        figures = measure(env, direct_url, redis, proxy, server_log)
     finally:
-        if stored is not None:
-            stored.stop.set()
-            with contextlib.suppress(Exception):
-                stored.connection.close()
         proxy.cut()
         redis.stop()
-    figures = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "load": load_start,
-        "paths": paths,
-        "min_fill": min_fill,
-        "flags": flags,
-        "took": time.monotonic() - began,
-    }
-    section = report(posts, gets, happened, stored, drain, figures)
+        server_log.close()
+    log_text = Path(server_log.name).read_text(errors="replace")
+    figures.update(
+        date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        load=load_start,
+        errors_logged=log_text.count(" ERROR "),
+        took=time.monotonic() - began,
+    )
+    section = report(figures)
     write_section(section)
     print(section)
+    harness.log(f"the site's log: {server_log.name}")
     harness.log(f"wrote the faults run into bench/RESULTS.md in {figures['took']:.0f} s")
