@@ -391,9 +391,9 @@ def report(figures):
     return "\n".join(lines)
 
 
-def write_section(section):
+def write_section(section, path=None):
     """Puts the section into bench/RESULTS.md in place of the last one, keeping the rest."""
-    path = harness.BENCH / "RESULTS.md"
+    path = path or harness.BENCH / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     pattern = re.compile(r"^## Faults run\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
     if pattern.search(text):
