@@ -6,6 +6,7 @@ malformed value fails at start-up with a message naming the variable. Each helpe
 without touching the process environment.
 """
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -175,3 +176,19 @@ def client_address_settings(trusted_proxy_count):
     if not trusted_proxy_count:
         return ("REMOTE_ADDR",), None
     return ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"), trusted_proxy_count - 1
+
+
+def env_networks(name, default=(), environ=None):
+    """A comma-separated list of addresses or CIDR networks (``10.0.0.0/8, ::1``), checked at
+    start-up so a typo fails with the variable's name rather than on the first request."""
+    raw = (os.environ if environ is None else environ).get(name)
+    items = list(default) if raw is None else [i.strip() for i in raw.split(",") if i.strip()]
+    networks = []
+    for item in items:
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list addresses or networks such as 10.0.0.0/8, not {item!r}."
+            ) from None
+    return networks

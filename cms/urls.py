@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from home import health
 from home import views as home_views
 from search import views as search_views
 
@@ -17,7 +18,13 @@ urlpatterns = [
     path(".well-known/security.txt", home_views.security_txt, name="security_txt"),
     path("cookies/", include("home.consent.urls")),
     path("leads/", include("leads.urls")),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
 ]
+
+# A request that fails because the database is unreachable gets the 503 page, any other
+# failure Django's 500 page (home/outage.py).
+handler500 = "home.outage.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -12,7 +12,8 @@ class HomeConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: Django imports this module before any model can be
         # loaded, and these modules load models.
-        from home import consent, tasks
+        from home import consent, offline, tasks
+        from home.models import SiteSettings
         from home.page_cache import connect_signals
 
         # Any change to the cookie lists, from the admin or code, must reach every process.
@@ -21,4 +22,8 @@ class HomeConfig(AppConfig):
 
         post_save.connect(
             tasks.on_image_saved, sender=get_image_model(), dispatch_uid="renditions-on-upload"
+        )
+        # The 503 page's copy of the freephone number follows the settings (home/offline.py).
+        post_save.connect(
+            offline.on_site_settings_saved, sender=SiteSettings, dispatch_uid="offline-contact"
         )

@@ -1,13 +1,20 @@
-"""Turning a valid submission into a stored lead: spam signals, duplicates, one transaction.
+"""Turning a valid call-back request into a stored lead, in two steps.
 
-Named steps, in order: spam signals -> duplicate check -> save lead and enqueue its
-notification together -> tell the caller what happened. Nothing here sends mail.
+`receive` turns the validated form, its signed token and the request into a `Submission`:
+everything the lead will hold, in JSON types, worked out now and touching no database, so the
+request can wait outside the database when that is unreachable (leads/spool.py). `store`
+saves a submission as a lead: spam signals that need the database -> duplicate check -> save
+the lead and enqueue its notification together -> tell the caller what happened. The web
+request and the spool's replay both store through it. Nothing here sends mail.
 """
 
+import dataclasses
+import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.cache import cache
@@ -29,6 +36,46 @@ logger = logging.getLogger(__name__)
 class CaptureResult:
     lead: Lead
     created: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One valid call-back request as it was received, ready to be stored as a lead.
+
+    Plain JSON types only (`to_json` / `from_json`), so it can be written down while the
+    database is unreachable and stored later exactly as it would have been at once. The
+    submission key identifies the request for good: storing it twice yields one lead.
+    """
+
+    key: str
+    received_at: str  # ISO 8601, UTC
+    full_name: str
+    phone: str
+    email: str
+    callback_time: str
+    page_id: int | None
+    form_id: int | None
+    notice_version: str
+    page_title: str
+    page_url: str
+    referrer: str
+    user_agent: str
+    ip_hmac: str
+    spam_reasons: list
+    tracking: dict
+
+    @property
+    def received(self):
+        return datetime.fromisoformat(self.received_at)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{name: data[name] for name in names})
 
 
 def spam_reasons(form, token):
@@ -59,16 +106,46 @@ def tracking_values(form, request):
     return values
 
 
-def find_duplicate(email, phone, submission_key, *, genuine):
+def receive(form, token, request, *, ip_digest):
+    """The request as a Submission: what the reader sent and where from, without the database.
+
+    Signals that depend on the moment (the honeypot, the token's age) are decided here, so a
+    request stored later is judged as it was when it arrived.
+    """
+    data = form.cleaned_data
+    key = data.get("submission_key") or uuid.uuid4()
+    return Submission(
+        key=str(key),
+        received_at=timezone.now().astimezone(UTC).isoformat(),
+        full_name=data["full_name"],
+        phone=data["phone"],
+        email=data["email"],
+        callback_time=data["callback_time"],
+        page_id=token.page_id,
+        form_id=token.form_id,
+        notice_version=token.notice_version,
+        page_title=token.page_title,
+        page_url=token.page_url,
+        referrer=(data.get("referrer") or request.META.get("HTTP_REFERER", ""))[:500],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        ip_hmac=ip_digest,
+        spam_reasons=spam_reasons(form, token),
+        tracking=tracking_values(form, request),
+    )
+
+
+def find_duplicate(email, phone, submission_key, *, genuine, now=None):
     """The lead this submission repeats: the same submission key, or the same person lately.
 
-    A genuine request is never folded into one flagged as spam, so a person whose first
-    attempt looked suspicious still reaches the claims team when they try again. One query:
-    a lead with the key comes first, then the latest of the person's recent ones (indexed by
-    phone and time; the email is compared ignoring case).
+    "Lately" is the duplicate window before `now` (the time the request was received, so a
+    request stored late from the spool is judged as it would have been at once). A genuine
+    request is never folded into one flagged as spam, so a person whose first attempt looked
+    suspicious still reaches the claims team when they try again. One query: a lead with the
+    key comes first, then the latest of the person's recent ones (indexed by phone and time;
+    the email is compared ignoring case).
     """
     window = conf.LEADS_DUPLICATE_WINDOW_SECONDS
-    since = timezone.now() - timedelta(seconds=window)
+    since = (now or timezone.now()) - timedelta(seconds=window)
     same_person = Q(phone=phone, email__iexact=email, created_at__gte=since)
     if genuine:
         same_person &= Q(is_spam=False)
@@ -82,50 +159,75 @@ def find_duplicate(email, phone, submission_key, *, genuine):
     )
 
 
-def capture_lead(form, token, request, *, ip_digest, user_agent):
-    """Stores the lead (or finds the one this duplicates) and enqueues its notification."""
-    data = form.cleaned_data
-    email, phone = data["email"], data["phone"]
-    submission_key = data.get("submission_key")
-    reasons = spam_reasons(form, token)
+def over_rate_limit(ip_digest, received):
+    """Whether this client already had LEADS_RATE_LIMIT leads in the window before `received`.
+
+    The database's view of the rate limit: while the shared cache is unreachable the
+    request-counting limit (leads.security.rate_limited) lets everyone through, and this
+    still flags the flood as spam (indexed by ip_hmac and time).
+    """
+    limit, window = conf.LEADS_RATE_LIMIT
+    if not ip_digest or not limit:
+        return False
+    recent = Lead.objects.filter(
+        ip_hmac=ip_digest,
+        created_at__range=(received - timedelta(seconds=window), received),
+    )
+    return recent[:limit].count() >= limit
+
+
+def store(submission):
+    """Stores the submission as a lead (or finds the one it repeats) with its notification.
+
+    Raises the database's error when the database cannot be reached; nothing is stored then.
+    """
+    received = submission.received
+    email, phone = submission.email, submission.phone
+    key = uuid.UUID(submission.key)
+    reasons = list(submission.spam_reasons)
+    if over_rate_limit(submission.ip_hmac, received):
+        reasons.append("rate")
     genuine = not reasons
 
-    duplicate = find_duplicate(email, phone, submission_key, genuine=genuine)
+    duplicate = find_duplicate(email, phone, key, genuine=genuine, now=received)
     if duplicate is not None:
         logger.info("Duplicate call-back request folded into lead %s", duplicate.pk)
         return CaptureResult(duplicate, created=False)
 
     # Two genuine requests racing past the check above (a double click without script): the
-    # first to claim this person stores the lead, the second waits for it and joins it.
+    # first to claim this person stores the lead, the second waits for it and joins it. With
+    # the shared cache unreachable every claim is granted; the unique submission key and the
+    # check above still fold repeats.
     claim = duplicate_key(email, phone) if genuine else None
     if claim and not _claim(claim):
-        existing = _wait_for_claimant(claim, email, phone, submission_key)
+        existing = _wait_for_claimant(claim, email, phone, key, received)
         if existing is not None:
             return CaptureResult(existing, created=False)
 
-    page = Page.objects.filter(pk=token.page_id).first() if token.page_id else None
-    snippet = CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
-    now = timezone.now()
+    page = Page.objects.filter(pk=submission.page_id).first() if submission.page_id else None
+    snippet = (
+        CallBackForm.objects.filter(pk=submission.form_id).first() if submission.form_id else None
+    )
     lead = Lead(
-        full_name=data["full_name"],
+        full_name=submission.full_name,
         phone=phone,
         email=email,
-        callback_time=data["callback_time"],
-        privacy_acknowledged_at=now,
-        privacy_notice_version=token.notice_version,
+        callback_time=submission.callback_time,
+        privacy_acknowledged_at=received,
+        privacy_notice_version=submission.notice_version,
         form=snippet,
         source_page=page,
-        source_page_title=(page.title if page else token.page_title)[:255],
-        source_page_url=((page.url or "") if page else token.page_url)[:500],
-        referrer=data.get("referrer") or request.META.get("HTTP_REFERER", "")[:500],
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
-        ip_hmac=ip_digest,
-        submission_key=submission_key,
-        created_at=now,
+        source_page_title=(page.title if page else submission.page_title)[:255],
+        source_page_url=((page.url or "") if page else submission.page_url)[:500],
+        referrer=submission.referrer[:500],
+        user_agent=submission.user_agent[:255],
+        ip_hmac=submission.ip_hmac,
+        submission_key=key,
+        created_at=received,
         is_spam=bool(reasons),
         spam_reasons=",".join(reasons),
         notification_status=(NotificationStatus.SKIPPED if reasons else NotificationStatus.PENDING),
-        **tracking_values(form, request),
+        **{name: submission.tracking.get(name, "") for name in UTM_FIELDS},
     )
     try:
         with transaction.atomic():
@@ -137,9 +239,9 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
                 task_id = schedule_notification(lead.pk)
                 Lead.objects.filter(pk=lead.pk).update(notification_task_id=str(task_id)[:64])
     except IntegrityError:
-        # Another request with the same submission key won the race.
+        # Another request (or another drain of the spool) with the same key won the race.
         _release(claim)
-        existing = find_duplicate(email, phone, submission_key, genuine=genuine)
+        existing = find_duplicate(email, phone, key, genuine=genuine, now=received)
         if existing is None:
             raise
         return CaptureResult(existing, created=False)
@@ -150,7 +252,7 @@ def capture_lead(form, token, request, *, ip_digest, user_agent):
     logger.info(
         "Stored lead %s from page %s%s",
         lead.pk,
-        token.page_id,
+        submission.page_id,
         f" flagged as spam ({lead.spam_reasons})" if lead.is_spam else "",
     )
     return CaptureResult(lead, created=True)
@@ -164,7 +266,7 @@ def _claim(claim):
     return cache.add(claim, 1, timeout=conf.LEADS_DUPLICATE_WINDOW_SECONDS)
 
 
-def _wait_for_claimant(claim, email, phone, submission_key):
+def _wait_for_claimant(claim, email, phone, submission_key, received):
     """The lead stored by the request holding this person's claim, once it has committed.
 
     None means this request must store the lead itself: the claimant failed and let go of the
@@ -176,7 +278,7 @@ def _wait_for_claimant(claim, email, phone, submission_key):
     """
     deadline = time.monotonic() + conf.LEADS_CLAIM_WAIT_SECONDS
     while True:
-        existing = find_duplicate(email, phone, submission_key, genuine=True)
+        existing = find_duplicate(email, phone, submission_key, genuine=True, now=received)
         if existing is not None:
             return existing
         if _claim(claim):

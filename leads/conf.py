@@ -30,6 +30,14 @@ DEFAULTS = {
     # exports up to this many leads are also logged in each lead's own history.
     "LEADS_XLSX_MAX_ROWS": 25_000,
     "LEADS_PER_LEAD_LOG_MAX": 500,
+    # The spool that keeps call-back requests while the database is unreachable
+    # (leads/spool.py): this server's directory (relative paths are under BASE_DIR), the
+    # shared Redis holding the stream (None: the cache's REDIS_URL; empty: no stream), the
+    # stream's key, and how often a web process retries storing what it kept.
+    "LEADS_SPOOL_DIR": "var/lead-spool",
+    "LEADS_SPOOL_REDIS_URL": None,
+    "LEADS_SPOOL_STREAM": "leads:spool",
+    "LEADS_SPOOL_RETRY_SECONDS": 2,
 }
 
 

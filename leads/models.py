@@ -245,7 +245,12 @@ class Lead(models.Model):
         # The duplicate check matches the phone exactly and the email ignoring case: the phone
         # and the time find the few candidate rows (an index on the email as typed could not
         # serve a case-insensitive match, and each POST read the whole table).
-        indexes = [models.Index(fields=["phone", "created_at"], name="leads_lead_phone_recent")]
+        # The client's recent leads are counted on every capture (the rate limit's database
+        # side, leads.capture.over_rate_limit).
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="leads_lead_phone_recent"),
+            models.Index(fields=["ip_hmac", "created_at"], name="leads_lead_client_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["submission_key"],

@@ -2,6 +2,8 @@
 
 Steps: method and size -> same-origin -> rate limit -> signed token -> validation ->
 capture (spam signals, duplicates, one transaction) -> 303 back to the page, or JSON.
+When the database cannot be reached the request is kept in the spool (leads/spool.py) and the
+reader is told it was received, on a page that needs no database.
 
 Error responses (documented in docs/data-protection.md and the README of this app):
 405 wrong method, 413 body too large, 403 sent from another site, 429 too many requests,
@@ -13,7 +15,8 @@ import logging
 import time
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -21,8 +24,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
-from leads import conf
-from leads.capture import capture_lead
+from leads import conf, spool
+from leads.capture import receive
 from leads.forms import LeadForm
 from leads.models import CallBackForm
 from leads.security import (
@@ -131,33 +134,55 @@ def submit(request):
             rendered_at=token.rendered_at,
         )
 
-    result = capture_lead(
-        form,
-        token,
-        request,
-        ip_digest=client_key,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
-    snippet = (result.lead.form if result.lead.form_id else None) or (
-        CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
-    )
-    message = (snippet or CallBackForm()).success_message
+    result = spool.store_or_keep(receive(form, token, request, ip_digest=client_key))
+    if result is None:
+        return _received(request)
+    # The database answers: a good moment for this process to store anything left waiting.
+    spool.wake()
+    message = _success_message(token, result)
     if wants_json(request):
         return JsonResponse({"ok": True, "message": message})
     return HttpResponseRedirect(_success_url(request, token, result), status=303)
 
 
+def _success_message(token, result):
+    """The form's own words; the default ones if the database went away after the store."""
+    try:
+        snippet = (result.lead.form if result.lead.form_id else None) or (
+            CallBackForm.objects.filter(pk=token.form_id).first() if token.form_id else None
+        )
+    except spool.DATABASE_UNREACHABLE:
+        snippet = None
+    return (snippet or CallBackForm()).success_message
+
+
 def _success_url(request, token, result):
-    page = None
-    if token.page_id and result.created and result.lead.source_page_id == token.page_id:
-        # The page capture has just loaded for the lead: no need to ask again.
-        page = result.lead.source_page if result.lead.source_page.live else None
-    elif token.page_id:
-        page = Page.objects.live().filter(pk=token.page_id).first()
-    url = page.get_url(request) if page is not None else None
+    try:
+        page = None
+        if token.page_id and result.created and result.lead.source_page_id == token.page_id:
+            # The page capture has just loaded for the lead: no need to ask again.
+            page = result.lead.source_page if result.lead.source_page.live else None
+        elif token.page_id:
+            page = Page.objects.live().filter(pk=token.page_id).first()
+        url = page.get_url(request) if page is not None else None
+    except spool.DATABASE_UNREACHABLE:
+        # The lead is stored; the page's address as signed into the form will do.
+        url = token.page_url
     if not url:
         url = reverse("leads:sent")
     return f"{url}?callback=sent#callback"
+
+
+def _received(request):
+    """The request waits in the spool: say it was received, on a page that needs no database
+    (base.html reads the site settings from it)."""
+    message = CallBackForm().success_message
+    if wants_json(request):
+        response = JsonResponse({"ok": True, "message": message})
+    else:
+        response = HttpResponse(render_to_string("leads/received.html", {"message": message}))
+    add_never_cache_headers(response)
+    return response
 
 
 def _too_large(request):

@@ -187,6 +187,10 @@ class TcpProxy:
 
     def _close_all(self):
         if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not, and
+            # the port would stay bound.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._listener.close()
             self._listener = None

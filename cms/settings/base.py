@@ -13,6 +13,7 @@ from cms.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
     media_origin,
     media_storage_from_env,
@@ -119,6 +120,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL that cannot be reached fails a request within this many seconds (the 503 page,
+# home/outage.py) instead of hanging until the operating system gives up.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 3
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several processes must agree on rate limits,
@@ -249,6 +256,9 @@ LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
     "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
 )
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
+# Where call-back requests wait while the database is unreachable (docs/data-protection.md).
+LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
+LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)
 
 # Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.
@@ -382,3 +392,22 @@ IPWARE_META_PRECEDENCE_ORDER, IPWARE_META_PROXY_COUNT = client_address_settings(
 IPWARE_STRICT = False  # a short or padded header still yields the address our proxies wrote
 AXES_IPWARE_META_PRECEDENCE_ORDER = IPWARE_META_PRECEDENCE_ORDER
 AXES_IPWARE_PROXY_COUNT = IPWARE_META_PROXY_COUNT
+
+# What the 503 page shows while the database is unreachable: the firm's name and freephone
+# number, copied here whenever they are saved or first rendered (home/offline.py).
+OFFLINE_COPY_PATH = Path(
+    env_str("OFFLINE_COPY_PATH", str(BASE_DIR / "var" / "offline-contact.json"))
+)
+
+# Health endpoints for load balancers (home/health.py, docs/deployment.md): /health/ready runs
+# these checks; details go only to callers with HEALTH_TOKEN or from HEALTH_TRUSTED_ADDRESSES.
+HEALTH_READINESS_CHECKS = [
+    "home.health.database",
+    "home.health.redis",
+    "home.health.migrations",
+    "home.health.task_queue",
+    "leads.spool.readiness",
+]
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
+HEALTH_TRUSTED_ADDRESSES = env_networks("HEALTH_TRUSTED_ADDRESSES", ["127.0.0.0/8", "::1/128"])
+HEALTH_TASK_QUEUE_MAX_AGE = env_int("HEALTH_TASK_QUEUE_MAX_AGE", 600)

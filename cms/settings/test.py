@@ -3,6 +3,8 @@
 DATABASE_URL selects PostgreSQL; SQLite in memory otherwise."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import dj_database_url
 
@@ -27,3 +29,8 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
+# Each test process writes the offline contact copy in its own place, never the checkout's var/.
+OFFLINE_COPY_PATH = Path(tempfile.mkdtemp(prefix="cms-tests-")) / "offline-contact.json"
+# The lead spool: no stream unless a test gives one, and a directory of this process's own.
+LEADS_SPOOL_REDIS_URL = ""
+LEADS_SPOOL_DIR = str(OFFLINE_COPY_PATH.parent / "lead-spool")

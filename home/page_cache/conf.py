@@ -50,6 +50,7 @@ DEFAULTS = {
         "/static/",
         "/search/",
         "/cookies/",
+        "/health/",
     ),
     # A request carrying any of these is one visitor's own: never served from nor stored in the
     # cache. The session cookie is added at run time (SESSION_COOKIE_NAME).

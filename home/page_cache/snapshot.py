@@ -23,6 +23,7 @@ import pickle
 import threading
 
 from django.apps import apps
+from django.db import InterfaceError, OperationalError
 from django.utils.deprecation import MiddlewareMixin
 from wagtail.models import Page, PageViewRestriction, Site
 
@@ -34,8 +35,9 @@ from home.page_cache.fragments import current_tokens
 # given no request).
 _active = contextvars.ContextVar("page_cache_snapshot", default=None)
 
-# Paths that never serve pages: the admin reads the database as it is.
-_SKIP_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/documents/")
+# Paths that never serve pages: the admin reads the database as it is; health probes touch
+# neither the cache nor the database unless their checks do.
+_SKIP_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/documents/", "/health/")
 
 _MAX_HOSTS = 50
 _MAX_VALUES = 5000
@@ -182,7 +184,14 @@ class SiteSnapshotMiddleware(MiddlewareMixin):
     def process_request(self, request):
         if request.path_info.startswith(_SKIP_PREFIXES):
             return None
-        snapshot = _memo.snapshot(request)
+        try:
+            snapshot = _memo.snapshot(request)
+        except (OperationalError, InterfaceError):
+            if request.method in ("GET", "HEAD"):
+                raise  # a page needs the database anyway: fail once, here, with the 503
+            # A form's POST may not need the site at all (the call-back form keeps its
+            # request when the database is unreachable): let its view decide.
+            return None
         if snapshot is None:
             return None
         request._page_cache_snapshot_token = _active.set(snapshot)

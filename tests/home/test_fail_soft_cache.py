@@ -10,6 +10,7 @@ import logging
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
@@ -21,6 +22,7 @@ from home.page_cache import MissedPurge, local
 from home.page_cache.backend import forget_breakers
 from leads.models import Lead
 from tests.leads.helpers import submit_from
+from tests.second_factor import sign_in_with_second_factor
 
 RETRY_SECONDS = 0.3
 
@@ -170,3 +172,13 @@ def test_the_call_back_form_takes_leads_while_redis_is_down(demo_site, redis_cac
     lead = Lead.objects.get()
     assert lead.email == "zoe@example.com"
     assert not lead.is_spam
+
+
+@pytest.mark.django_db
+def test_the_admin_works_while_redis_is_down(about, redis_cache):
+    editor = get_user_model().objects.create_superuser("ed", "ed@example.test", "x" * 16)
+    client = sign_in_with_second_factor(Client(), editor)
+    redis_cache.kill()
+    assert client.get("/admin/").status_code == 200
+    assert client.get(f"/admin/pages/{about.pk}/edit/").status_code == 200
+    assert client.get("/admin/snippets/").status_code == 200
