@@ -258,7 +258,7 @@ def load_with_faults(base, form, paths, redis, proxy, clock):
         next_progress = PROGRESS_EVERY
         for at, label, action in schedule:
             while clock() < at:
-                time.sleep(min(0.05, at - clock()))
+                time.sleep(max(0.0, min(0.05, at - clock())))
                 if clock() >= next_progress and next_progress < DURATION:
                     harness.log(
                         f"{clock():5.1f} s  last {PROGRESS_EVERY} s: "
