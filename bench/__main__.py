@@ -33,7 +33,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import formpost, rolling
+from bench import faults, formpost, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -143,8 +143,9 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(env, settings_module, label):
-    """One gunicorn, the same flags for the site and the ceiling; yields its base URL."""
+def gunicorn(env, settings_module, label, stderr=None):
+    """One gunicorn, the same flags for the site and the ceiling; yields its base URL.
+    Its log (stderr) goes to ours unless `stderr` is a file to write it to."""
     port = free_port()
     server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
     process = subprocess.Popen(
@@ -164,6 +165,7 @@ def gunicorn(env, settings_module, label):
         ],
         cwd=ROOT,
         env=server_env,
+        stderr=stderr,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -414,13 +416,20 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "- Search: p95 < 100 ms.",
         "",
     ]
-    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+    # The faults run (`python -m bench faults`) keeps its own section of the file.
+    path = BENCH / "RESULTS.md"
+    kept = faults.section_of(path.read_text()) if path.exists() else None
+    path.write_text("\n".join(lines))
+    if kept:
+        faults.write_section(kept, path)
 
 
 # --------------------------------------------------------------------------------------------
 
 
 def main():
+    if sys.argv[1:2] == ["faults"]:
+        return faults.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)

@@ -26,12 +26,16 @@ import time
 import urllib.parse
 import uuid
 
+from leads.conf import DEFAULTS as LEADS_DEFAULTS
+
 FORM_ACTION = "/leads/callback/"
 FORM_PAGE = "/"
 SUBMISSIONS = 5_000
 CONCURRENCY = 50
 # Submissions one address may send per window on the bench server: far above a whole run.
 RATE_LIMIT = 100 * SUBMISSIONS
+# Seconds a request may wait for the server at each step (connect, send, each read).
+HTTP_TIMEOUT = 30
 
 
 class _FormFinder(html.parser.HTMLParser):
@@ -67,8 +71,8 @@ def find_form(page_html):
     return finder.action, finder.fields
 
 
-def _request(host, port, method, path, body=None, headers=None):
-    connection = http.client.HTTPConnection(host, port, timeout=30)
+def http_request(host, port, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection(host, port, timeout=HTTP_TIMEOUT)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -80,7 +84,38 @@ def _request(host, port, method, path, body=None, headers=None):
 RUN = uuid.uuid4().hex[:8]
 
 
-def _submission(i, hidden):
+def reader_email(i):
+    return f"reader{i}.{RUN}@bench.example"
+
+
+def fetch_form(host, port, path=FORM_PAGE):
+    """The call-back form as a reader's browser finds it on `path` (its action and fields),
+    or None when the page has no form posting to FORM_ACTION."""
+    status, body, _ = http_request(host, port, "GET", path)
+    finder = _FormFinder()
+    finder.feed(body.decode("utf-8", "replace"))
+    if status != 200 or finder.action is None:
+        return None
+    return finder
+
+
+def min_fill_seconds(env):
+    """How long a reader takes at least to fill the form on the server run with `env`: the
+    bench's submissions wait this long after fetching it, so none is flagged as too fast
+    (spam gets no notification)."""
+    return float(env.get("LEADS_MIN_FILL_SECONDS") or LEADS_DEFAULTS["LEADS_MIN_FILL_SECONDS"])
+
+
+def post_headers(host, port, path=FORM_PAGE):
+    """What a browser sends with the form from our own page (the view checks the origin)."""
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Origin": f"http://{host}:{port}",
+        "Referer": f"http://{host}:{port}{path}",
+    }
+
+
+def submission(i, hidden):
     """One genuine-looking lead: distinct name, phone and email per submission (and per run,
     so a second run within the duplicate window is not folded into the first), and the
     submission key the page's script adds."""
@@ -88,7 +123,7 @@ def _submission(i, hidden):
     fields.update(
         full_name=f"Bench Reader {i}",
         phone=f"07123 {i % 1_000_000:06d}",
-        email=f"reader{i}.{RUN}@bench.example",
+        email=reader_email(i),
         submission_key=str(uuid.uuid4()),
         callback_time=fields.get("callback_time") or "morning",
         privacy_ack="on",
@@ -97,14 +132,14 @@ def _submission(i, hidden):
     return urllib.parse.urlencode(fields)
 
 
-def _percentile(sorted_values, pct):
+def percentile(sorted_values, pct):
     if not sorted_values:
         return 0.0
     index = min(len(sorted_values) - 1, round(pct / 100 * (len(sorted_values) - 1)))
     return sorted_values[index]
 
 
-def _django(env, code):
+def in_django(env, code):
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{code}"],
         env=env,
@@ -118,7 +153,7 @@ def _django(env, code):
 
 
 def count_leads(env):
-    return _django(
+    return in_django(
         env,
         "from django.apps import apps\nimport json\n"
         "Lead = apps.get_model('leads', 'Lead')\n"
@@ -127,7 +162,7 @@ def count_leads(env):
 
 
 def count_notification_tasks(env):
-    return _django(
+    return in_django(
         env,
         "import json\nfrom django_tasks_db.models import DBTaskResult\n"
         "print(json.dumps(DBTaskResult.objects.filter("
@@ -137,30 +172,22 @@ def count_notification_tasks(env):
 
 def form_post_load(host, port, env, n=SUBMISSIONS, concurrency=CONCURRENCY):
     """Posts n call-back requests from `concurrency` clients; returns what happened."""
-    status, body, _ = _request(host, port, "GET", FORM_PAGE)
-    finder = _FormFinder()
-    finder.feed(body.decode("utf-8", "replace"))
-    if status != 200 or finder.action is None:
+    form = fetch_form(host, port)
+    if form is None:
         return {
             "skipped": f"no form posting to {FORM_ACTION} on {FORM_PAGE} yet "
             "(enable when the leads feature lands; see bench/formpost.py)"
         }
-    # A reader takes longer than LEADS_MIN_FILL_SECONDS to fill the form; the bench's
-    # submissions must not be flagged as too fast (spam gets no notification).
-    time.sleep(float(env.get("LEADS_MIN_FILL_SECONDS") or 3) + 0.5)
+    time.sleep(min_fill_seconds(env) + 0.5)
     leads_before = count_leads(env)
     tasks_before = count_notification_tasks(env)
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Origin": f"http://{host}:{port}",
-        "Referer": f"http://{host}:{port}{FORM_PAGE}",
-    }
+    headers = post_headers(host, port)
 
     def post(i):
         started = time.perf_counter()
         try:
-            code, _, _ = _request(
-                host, port, "POST", finder.action, _submission(i, finder.fields), headers
+            code, _, _ = http_request(
+                host, port, "POST", form.action, submission(i, form.fields), headers
             )
         except OSError:
             code = 0
@@ -180,8 +207,8 @@ def form_post_load(host, port, env, n=SUBMISSIONS, concurrency=CONCURRENCY):
         "seconds": round(took, 2),
         "per_second": round(n / took, 1),
         "errors": errors,
-        "p50_ms": round(_percentile(latencies, 50) * 1000, 1),
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "new_leads": None if leads_after is None else leads_after[0] - leads_before[0],
         "new_genuine_leads": None if leads_after is None else leads_after[1] - leads_before[1],
         "new_tasks": None if tasks_after is None else tasks_after - (tasks_before or 0),
@@ -265,7 +292,7 @@ def csv_export_load(host, port, env, master_pid):
     """The desk's CSV export of every lead, streamed by a gunicorn worker: rows/s and the
     worker's resident memory growth (sampled from /proc every 10 ms), against PostgreSQL's
     `COPY (...) TO STDOUT WITH CSV` of the same rows in the same run."""
-    session_key = _django(env, STAFF_SESSION)
+    session_key = in_django(env, STAFF_SESSION)
     if session_key is None:
         return {"skipped": "could not create a staff session"}
     workers = worker_pids(master_pid)
@@ -303,7 +330,7 @@ def csv_export_load(host, port, env, master_pid):
         return {"skipped": f"the export answered {response.status}"}
     rows = lines - 1  # the header row
     growth = max(peak[pid] - baseline[pid] for pid in workers) if workers else None
-    copy = _django(env, COPY_SAME_ROWS) or {}
+    copy = in_django(env, COPY_SAME_ROWS) or {}
     rate = rows / took if took else 0
     copy_rate = copy.get("rows", 0) / copy["seconds"] if copy.get("seconds") else 0
     return {
