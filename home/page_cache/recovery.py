@@ -17,7 +17,7 @@ paths) listen for ``cache_recovered`` and forget their copies.
 import logging
 
 from django.apps import apps
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 
 from home.page_cache.keys import CHANNEL, GENERATION_KEY, new_token
@@ -38,7 +38,9 @@ def _missed_purge_model():
 def record_missed_purge():
     """Remember in the database that a purge did not reach Redis."""
     try:
-        _missed_purge_model().objects.create()
+        # A savepoint: a failure here must not break the caller's transaction.
+        with transaction.atomic():
+            _missed_purge_model().objects.create()
     except Exception:
         # Never fail an editor's publish for this: the process that lost the purge also
         # replaces the generation when Redis answers again.
@@ -49,9 +51,11 @@ def _missed_purges():
     """The newest recorded missed purge's id, 0 when none, None when the database cannot
     say (outside a request that may use it, or down)."""
     try:
-        return (
-            _missed_purge_model().objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        )
+        # A savepoint: the first cache use may come inside someone's transaction (a
+        # migration, before the table exists), which a failed query must not abort.
+        with transaction.atomic():
+            newest = _missed_purge_model().objects.order_by("-pk").values_list("pk", flat=True)
+            return newest.first() or 0
     except (DatabaseError, RuntimeError):
         # RuntimeError: a test that may not use the database.
         return None
@@ -71,7 +75,8 @@ def after_outage(backend, *, was_down, first_use):
         layer.clear()
     if newest_missed:
         try:
-            _missed_purge_model().objects.filter(pk__lte=newest_missed).delete()
+            with transaction.atomic():
+                _missed_purge_model().objects.filter(pk__lte=newest_missed).delete()
         except (DatabaseError, RuntimeError):
             logger.warning("page cache: could not clear the record of missed purges")
     logger.warning("page cache: generation replaced after a Redis outage")
