@@ -299,14 +299,6 @@ def test_a_plain_http_probe_is_answered_not_redirected():
     assert result.stdout.split() == ["200", "301"]
 
 
-def test_check_deploy_stays_clean():
-    result = _production(
-        "from django.core.management import call_command\n"
-        "call_command('check', deploy=True, fail_level='WARNING')"
-    )
-    assert result.returncode == 0, result.stderr + result.stdout
-
-
 def test_postgresql_connections_give_up_after_the_connect_timeout():
     result = _production(
         "from django.conf import settings\n"
