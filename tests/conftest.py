@@ -17,7 +17,11 @@ from tests.database_state import (
     write_sequences,
     write_table,
 )
-from tests.fault_services import postgres_proxy, private_redis  # noqa: F401 - fixtures
+from tests.fault_services import (  # noqa: F401 - fixtures
+    database_through_proxy,
+    postgres_proxy,
+    private_redis,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(

@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -214,3 +215,19 @@ def postgres_proxy():
     proxy = TcpProxy("127.0.0.1", 5432).restore()
     yield proxy
     proxy.cut()
+
+
+@pytest.fixture
+def database_through_proxy(postgres_proxy):
+    """Django's connections to PostgreSQL go through `postgres_proxy` for the rest of the
+    test, so it can cut them. The settings dict is shared by every thread's connection, so
+    threads the code starts go through the proxy too."""
+    settings_dict = connection.settings_dict
+    original = settings_dict["HOST"], settings_dict["PORT"]
+    connection.close()
+    settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", str(postgres_proxy.port)
+    try:
+        yield postgres_proxy
+    finally:
+        connection.close()
+        settings_dict["HOST"], settings_dict["PORT"] = original

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.utils import timezone
@@ -205,18 +205,6 @@ class TestReady:
         status, results = details(ready())
         assert time.monotonic() - started < 3
         assert (status, results["redis"]["ok"]) == ("degraded", False)
-
-
-@pytest.fixture
-def database_through_proxy(postgres_proxy):
-    saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
-    connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(postgres_proxy.port))
-    try:
-        yield postgres_proxy
-    finally:
-        connection.close()
-        connection.settings_dict.update(saved)
 
 
 def probe(**extra):

@@ -10,7 +10,7 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.test import Client
 
 from home import offline, outage
@@ -29,19 +29,6 @@ def offline_copy(settings, tmp_path):
     offline.forget()
     yield settings.OFFLINE_COPY_PATH
     offline.forget()
-
-
-@pytest.fixture
-def database_through_proxy(postgres_proxy):
-    """Django's default connection goes through the proxy for the rest of the test."""
-    saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
-    connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(postgres_proxy.port))
-    try:
-        yield postgres_proxy
-    finally:
-        connection.close()
-        connection.settings_dict.update(saved)
 
 
 def stall(proxy):

@@ -44,21 +44,11 @@ def spool_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def database_through_proxy(transactional_db, postgres_proxy):
-    """Django's connections to PostgreSQL go through the proxy, so the test can cut them.
-
-    The settings dict is shared by every thread's connection, so the spool's drainer thread
-    goes through the proxy too. Restored before the database is reset for the next test."""
-    settings_dict = connection.settings_dict
-    original = settings_dict["HOST"], settings_dict["PORT"]
-    connection.close()
-    settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", postgres_proxy.port
-    try:
-        yield postgres_proxy
-    finally:
-        spool.stop_background_drain()
-        connection.close()
-        settings_dict["HOST"], settings_dict["PORT"] = original
+def database_through_proxy(transactional_db, database_through_proxy):
+    """tests/fault_services.py's, with the spool's drainer stopped before the connection
+    settings are put back."""
+    yield database_through_proxy
+    spool.stop_background_drain()
 
 
 @pytest.fixture
