@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import formpost
+from tests.fault_services import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_LUA = ROOT / "bench" / "wrk_report.lua"
@@ -58,12 +58,6 @@ def log(message):
     print(f"bench rolling: {message}", file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(url, process, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,23 +76,11 @@ def wait_for(url, process, timeout=60):
 @contextlib.contextmanager
 def private_redis():
     """A redis-server of the run's own, keeping nothing on disk."""
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="bench-rolling-redis-")
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", workdir, "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
-    )
+    server = RedisServer().start()
     try:
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 @contextlib.contextmanager
