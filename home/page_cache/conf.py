@@ -73,6 +73,22 @@ DEFAULTS = {
     ),
     # Models whose saves never change what pages show, even if registered as snippets.
     "PAGE_CACHE_IGNORE_MODELS": ("leads.Lead",),
+    # After a site-wide purge, how old (seconds since its render began) the previous copy of a
+    # page may be and still be served to anonymous readers while one request renders the new
+    # one (home/page_cache/revalidate.py). 0: never serve a previous copy.
+    "PAGE_CACHE_STALE_SECONDS": 30,
+    # Saves of these models replace the epoch too: no page stored before is ever served again
+    # (access rules and the consent banner must be right at once).
+    "PAGE_CACHE_NO_STALE_MODELS": (
+        "cookie_consent.CookieGroup",
+        "cookie_consent.Cookie",
+        "wagtailcore.PageViewRestriction",
+    ),
+    # The one request rendering a page again holds a lock this long at most (if it dies, the
+    # next request takes over); others with no acceptable previous copy wait for its result
+    # this long at most, then render themselves.
+    "PAGE_CACHE_FILL_LOCK_SECONDS": 10,
+    "PAGE_CACHE_FILL_WAIT_SECONDS": 1.0,
     # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
     # the Redis backend; see home/page_cache/local.py.
     "PAGE_CACHE_LOCAL_ENTRIES": 500,

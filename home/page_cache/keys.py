@@ -9,6 +9,11 @@ it was built:
   replaced by ``purge_paths`` (publishing, unpublishing, moving, re-slugging or deleting a
   page: its own paths, its ancestors', its descendants' and its old addresses).
 
+A third token, the **epoch**, is replaced only by purges after which no earlier page may be
+shown at all (access rules changed, Redis coming back after an outage); ordinary site-wide
+purges keep it, so a page stored under the previous generation may still be served for a few
+seconds while it is rendered again (home/page_cache/revalidate.py).
+
 An entry is used only while its tokens are current. Tokens are random, not counters, so a
 token that was evicted and re-created can never match an old entry; because they are read
 before building, something built from data older than a purge is kept under the old token and
@@ -25,6 +30,9 @@ GENERATION_KEY = "pagecache:gen"
 PATH_PREFIX = "pagecache:path:"
 ENTRY_PREFIX = "pagecache:entry:"
 FRAGMENT_PREFIX = "pagecache:fragment:"
+EPOCH_KEY = "pagecache:epoch"
+# One short-lived lock per entry key: the request that renders a page again after a purge.
+FILL_PREFIX = "pagecache:fill:"
 # The Redis pub/sub channel purges are announced on (home/page_cache/local.py).
 CHANNEL = "pagecache:purged"
 

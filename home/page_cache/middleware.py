@@ -18,8 +18,9 @@ from django.utils.cache import patch_vary_headers
 from home.page_cache.conf import TRACKING_PARAM_PREFIXES, TRACKING_PARAMS, setting
 from home.page_cache.keys import ENTRY_PREFIX, GENERATION_KEY, digest, ensure_tokens, path_key
 from home.page_cache.local import checked_local_layer
+from home.page_cache.revalidate import Refill, make_entry
 
-HIT, MISS, BYPASS = "HIT", "MISS", "BYPASS"
+HIT, MISS, BYPASS, STALE = "HIT", "MISS", "BYPASS", "STALE"
 
 _PAIR = r"[\w.:+-]{1,40}=[\w.:+-]{0,40}"
 _VARY_COOKIE_VALUE = re.compile(rf"^{_PAIR}(\|{_PAIR}){{0,9}}$")
@@ -149,11 +150,26 @@ class PageCacheMiddleware:
                 local.remember(entry_key, entry, {GENERATION_KEY: generation, path_key: path_token})
             return self._hit(request, entry)
 
-        response = self.get_response(request)
+        refill = Refill(entry_key, path_key, generation, path_token, entry)
+        try:
+            decision = refill.decide()
+            if decision == "stale":
+                return self._stale(refill.stale)
+            if decision == "wait":
+                fresh = refill.wait()
+                if fresh is not None:
+                    return self._hit(request, fresh)
+            response = self.get_response(request)
+            return self._store(request, response, entry_key, refill)
+        finally:
+            refill.release()
+
+    def _store(self, request, response, entry_key, refill):
+        generation, path_token = refill.generation, refill.path_token
         reason = storable(request, response)
         if reason:
             return self._bypass(request, response, reason)
-        if not (generation and path_token):
+        if not (generation and path_token and refill.epoch):
             # No tokens: the shared cache is unreachable (home/page_cache/backend.py). The
             # page is served as rendered, and kept nowhere: a purge could not reach it.
             return self._bypass(request, response, "no-shared-cache")
@@ -167,14 +183,22 @@ class PageCacheMiddleware:
             for name, value in response.items()
             if name.lower() not in ("x-cache", "x-cache-reason", "set-cookie")
         ]
-        entry = (generation, path_token, response.status_code, headers, response.content)
+        entry = make_entry(
+            generation,
+            path_token,
+            response.status_code,
+            headers,
+            response.content,
+            refill.began,
+            refill.epoch,
+        )
         cache.set(entry_key, entry, timeout=setting("PAGE_CACHE_TIMEOUT"))
         # Not remembered locally: the tokens were read before rendering and may have been
         # replaced since; the next hit fetches entry and tokens together from Redis.
         return _stamp(response, MISS)
 
     def _hit(self, request, entry):
-        _generation, _path_token, status, headers, content = entry
+        status, headers, content = entry[2:5]
         etag = {name.lower(): value for name, value in headers}.get("etag")
         if etag and etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
@@ -186,6 +210,16 @@ class PageCacheMiddleware:
         for name, value in headers:
             response[name] = value
         return _stamp(response, HIT)
+
+    def _stale(self, entry):
+        """The earlier copy while another request renders the page again: whole, and never
+        kept by a CDN or browser (it is only good for PAGE_CACHE_STALE_SECONDS)."""
+        status, headers, content = entry[2:5]
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["Cache-Control"] = "no-cache"
+        return _stamp(response, STALE)
 
     def _bypass(self, request, response, reason):
         # Whatever is not shared must not be kept by a CDN or proxy either (static files and

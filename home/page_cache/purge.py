@@ -12,16 +12,30 @@ from django.db import transaction
 from wagtail.models import Site
 
 from home.page_cache.conf import setting
-from home.page_cache.keys import GENERATION_KEY, new_token, normalise_path, path_key
+from home.page_cache.keys import (
+    EPOCH_KEY,
+    GENERATION_KEY,
+    new_token,
+    normalise_path,
+    path_key,
+)
 from home.page_cache.local import existing_local_layer, publish
 from home.page_cache.recovery import record_missed_purge
 
 logger = logging.getLogger(__name__)
 
 
-def purge_all():
-    """Forget every cached page in every process (site settings, snippets, images changed)."""
-    missed = cache.set_many({GENERATION_KEY: new_token()}, timeout=None)
+def purge_all(allow_stale=True):
+    """Forget every cached page in every process (site settings, snippets, images changed).
+
+    Anonymous readers may still be served a page's previous copy, for at most
+    PAGE_CACHE_STALE_SECONDS, while one request renders it again (home/page_cache/revalidate.py);
+    ``allow_stale=False`` also replaces the epoch, so no earlier copy is ever served again
+    (access rules changed, something must disappear at once)."""
+    tokens = {GENERATION_KEY: new_token()}
+    if not allow_stale:
+        tokens[EPOCH_KEY] = new_token()
+    missed = cache.set_many(tokens, timeout=None)
     _announce("*", missed)
     layer = existing_local_layer()
     if layer is not None:

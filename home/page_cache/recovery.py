@@ -4,11 +4,12 @@ in its old form afterwards.
 While Redis is unreachable a purge cannot replace version tokens, and Redis may come back with
 its old tokens and entries (a network cut, a stuck server) or empty (a restart). Rather than
 replay the lost purges one by one, a process that lived through an outage replaces the
-generation token as soon as Redis answers again, before it reads anything from it: every
-page, fragment and site snapshot stored before is then out of date, in every process, and each
-process's local layer is emptied by the '*' message. A purge that failed is also recorded in
-the database (MissedPurge), so that a process started after the outage, which never saw it,
-makes the same replacement once if no process that did has done so yet.
+generation and epoch tokens as soon as Redis answers again, before it reads anything from it:
+every page, fragment and site snapshot stored before is then out of date (none may be served
+even as a previous copy), in every process, and each process's local layer is emptied by the
+'*' message. A purge that failed is also recorded in the database (MissedPurge), so that a
+process started after the outage, which never saw it, makes the same replacement once if no
+process that did has done so yet.
 
 Other keepers of derived data in the shared cache (the cookie groups, Wagtail's site root
 paths) listen for ``cache_recovered`` and forget their copies.
@@ -20,7 +21,7 @@ from django.apps import apps
 from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 
-from home.page_cache.keys import CHANNEL, GENERATION_KEY, new_token
+from home.page_cache.keys import CHANNEL, EPOCH_KEY, GENERATION_KEY, new_token
 from home.page_cache.local import existing_local_layer
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,9 @@ def after_outage(backend, *, was_down, first_use):
     newest_missed = _missed_purges() if (was_down or first_use) else 0
     if not was_down and not newest_missed:
         return False
+    # The epoch too: no page stored before the outage may be served even as a previous copy
+    # (home/page_cache/revalidate.py), however recent, since purges were lost meanwhile.
+    backend.set_unguarded(EPOCH_KEY, new_token(), timeout=None)
     backend.set_unguarded(GENERATION_KEY, new_token(), timeout=None)
     backend.client(write=True).publish(backend.make_key(CHANNEL), "*")
     layer = existing_local_layer()

@@ -112,7 +112,7 @@ def _on_model_changed(sender, instance, update_fields=None, created=False, **kwa
         # A new upload is on no page yet; publishing the page that uses it purges that page.
         return
     if _purges_everything(sender):
-        on_commit_too(purge_all)
+        on_commit_too(purge_all, sender._meta.label not in setting("PAGE_CACHE_NO_STALE_MODELS"))
 
 
 def connect_signals():

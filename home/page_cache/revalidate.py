@@ -1,0 +1,120 @@
+"""What happens on a page-cache miss when an earlier copy of the page exists: one request
+renders it again (single-flight) while the others are served the earlier copy, if it is
+recent enough (stale-while-revalidate), or wait briefly for the new one.
+
+What it is for: a site-wide purge (any snippet, settings or image save) makes every stored
+page out of date at once. Without this, every reader of every page renders it until it is
+stored again, and many readers of one page all render it together.
+
+The rules, each checked here and nowhere else:
+
+* A previous copy is served (``X-Cache: STALE``) only while its **path token is still
+  current**: publishing, unpublishing, moving or deleting a page replaces the tokens of every
+  path showing it (home/page_cache/purge.py), and none of those is ever served stale. Only a
+  site-wide purge (the generation) may be.
+* Only while its **epoch** is current (home/page_cache/keys.py): purges after which no earlier
+  page may be shown (access rules, consent groups, Redis back after an outage) replace it.
+* Only if it is **not older than** ``PAGE_CACHE_STALE_SECONDS``, counted from when its render
+  began (the time stored in the entry), so it never shows data older than that.
+* Only to readers the page cache serves at all: the middleware asks this module only for
+  anonymous GET/HEAD requests without private cookies (so never a logged-in editor, a
+  preview or a POST), and only with Redis reachable. This process's local layer never holds a
+  previous copy: it keeps entries only on a current hit.
+
+Shared fragments are never served stale: they are assembled into pages stored under the
+current tokens, so a previous fragment would live on as a current page beyond the bound.
+"""
+
+import secrets
+import time
+
+from django.core.cache import cache
+
+from home.page_cache.conf import setting
+from home.page_cache.keys import EPOCH_KEY, FILL_PREFIX, GENERATION_KEY, new_token
+
+# An entry: (generation, path token, status, headers, content, render began, epoch).
+ENTRY_LENGTH = 7
+POLL_SECONDS = 0.02
+
+
+def current_epoch():
+    """The epoch token, created if missing (first use, eviction); None without Redis."""
+    epoch = cache.get(EPOCH_KEY)
+    if epoch is None:
+        cache.add(EPOCH_KEY, new_token(), timeout=None)
+        epoch = cache.get(EPOCH_KEY)
+    return epoch
+
+
+def make_entry(generation, path_token, status, headers, content, began, epoch):
+    return (generation, path_token, status, headers, content, began, epoch)
+
+
+def acceptable_stale(entry, path_token, epoch, now=None):
+    """Whether this earlier copy may be served while the page is rendered again."""
+    if not entry or len(entry) != ENTRY_LENGTH or not epoch:
+        return False
+    bound = setting("PAGE_CACHE_STALE_SECONDS")
+    age = (time.time() if now is None else now) - entry[5]
+    return entry[1] == path_token and entry[6] == epoch and 0 <= age <= bound
+
+
+class Refill:
+    """One miss of one page: what it was built under and whether it holds the render lock.
+
+    ``decide()`` says what the request does: "render" (it holds the lock, or there is no
+    earlier copy and so nothing to wait for), "stale" (serve ``self.stale``) or "wait" (call
+    ``wait()``, then render if it returns nothing). ``release()`` always, after rendering.
+    """
+
+    def __init__(self, entry_key, path_key, generation, path_token, previous):
+        self.entry_key = entry_key
+        self.path_key = path_key
+        self.generation = generation
+        self.path_token = path_token
+        self.previous = previous
+        self.lock_key = FILL_PREFIX + entry_key
+        self.lock_token = None
+        self.stale = None
+        # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
+        self.began = time.time()
+        self.epoch = current_epoch() if generation and path_token else None
+
+    def decide(self):
+        if not (self.epoch and self.previous):
+            # No shared cache, or no earlier copy (never stored, evicted, or never storable):
+            # nothing to serve or wait for, so render as before.
+            return "render"
+        token = secrets.token_hex(8)
+        if cache.add(self.lock_key, token, timeout=setting("PAGE_CACHE_FILL_LOCK_SECONDS")):
+            self.lock_token = token
+            return "render"
+        if acceptable_stale(self.previous, self.path_token, self.epoch, self.began):
+            self.stale = self.previous
+            return "stale"
+        return "wait"
+
+    def wait(self):
+        """The new copy once the renderer stores it, or None when it did not in time (or
+        finished without storing one): then this request renders the page itself."""
+        deadline = time.monotonic() + setting("PAGE_CACHE_FILL_WAIT_SECONDS")
+        keys = [GENERATION_KEY, self.path_key, self.entry_key, self.lock_key]
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            found = cache.get_many(keys)
+            entry = found.get(self.entry_key)
+            generation, path_token = found.get(GENERATION_KEY), found.get(self.path_key)
+            if entry and generation and entry[:2] == (generation, path_token):
+                return entry
+            if self.lock_key not in found:
+                return None
+        return None
+
+    def release(self):
+        if self.lock_token is None:
+            return
+        # Only our own lock: if it expired and another request took it, that one finishes.
+        if cache.get(self.lock_key) == self.lock_token:
+            cache.delete(self.lock_key)
+        self.lock_token = None
