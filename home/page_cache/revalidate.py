@@ -21,11 +21,18 @@ The rules, each checked here and nowhere else:
   preview or a POST), and only with Redis reachable. This process's local layer never holds a
   previous copy: it keeps entries only on a current hit.
 
+Rendering again is load-shed: a process spends at most ``PAGE_CACHE_REVALIDATE_SHARE`` of its
+time on renders it could have answered with an acceptable previous copy (``RenderBudget``);
+beyond that the reader gets the previous copy and a later reader renders the page. After a
+purge of every page, each page's first reader would otherwise render it, far more renders
+than the processes can make at once, and every reader would queue behind them.
+
 Shared fragments are never served stale: they are assembled into pages stored under the
 current tokens, so a previous fragment would live on as a current page beyond the bound.
 """
 
 import secrets
+import threading
 import time
 
 from django.core.cache import cache
@@ -60,6 +67,38 @@ def acceptable_stale(entry, path_token, epoch, now=None):
     return entry[1] == path_token and entry[6] == epoch and 0 <= age <= bound
 
 
+class RenderBudget:
+    """A process's allowance of seconds for renders that a previous copy could have answered:
+    it fills at PAGE_CACHE_REVALIDATE_SHARE seconds a second, up to BURST_SECONDS."""
+
+    BURST_SECONDS = 2.0
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.level = self.BURST_SECONDS
+        self.updated = time.monotonic()
+
+    def allows(self):
+        share = setting("PAGE_CACHE_REVALIDATE_SHARE")
+        if share >= 1:
+            return True
+        with self.lock:
+            now = time.monotonic()
+            self.level = min(self.BURST_SECONDS, self.level + (now - self.updated) * share)
+            self.updated = now
+            return self.level > 0
+
+    def spend(self, seconds):
+        with self.lock:
+            self.level -= seconds
+
+
+budget = RenderBudget()
+
+
 class Refill:
     """One miss of one page: what it was built under and whether it holds the render lock.
 
@@ -77,6 +116,8 @@ class Refill:
         self.lock_key = FILL_PREFIX + entry_key
         self.lock_token = None
         self.stale = None
+        # Whether this render could have been answered with the previous copy instead.
+        self.shed = False
         # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
         self.began = time.time()
         self.epoch = current_epoch() if generation and path_token else None
@@ -86,11 +127,16 @@ class Refill:
             # No shared cache, or no earlier copy (never stored, evicted, or never storable):
             # nothing to serve or wait for, so render as before.
             return "render"
+        stale_ok = acceptable_stale(self.previous, self.path_token, self.epoch, self.began)
+        if stale_ok and not budget.allows():
+            self.stale = self.previous
+            return "stale"
         token = secrets.token_hex(8)
         if cache.add(self.lock_key, token, timeout=setting("PAGE_CACHE_FILL_LOCK_SECONDS")):
             self.lock_token = token
+            self.shed = stale_ok
             return "render"
-        if acceptable_stale(self.previous, self.path_token, self.epoch, self.began):
+        if stale_ok:
             self.stale = self.previous
             return "stale"
         return "wait"
@@ -114,6 +160,8 @@ class Refill:
     def release(self):
         if self.lock_token is None:
             return
+        if self.shed:
+            budget.spend(time.time() - self.began)
         # Only our own lock: if it expired and another request took it, that one finishes.
         if cache.get(self.lock_key) == self.lock_token:
             cache.delete(self.lock_key)

@@ -17,7 +17,7 @@ from django.test import Client, RequestFactory
 from wagtail.models import PageViewRestriction
 
 from home.models import SiteSettings, StandardPage
-from home.page_cache import purge_all
+from home.page_cache import purge_all, revalidate
 from home.page_cache.backend import forget_breakers
 from home.page_cache.keys import FILL_PREFIX
 from home.page_cache.middleware import request_key
@@ -28,6 +28,13 @@ RETRY_SECONDS = 0.3
 OLD_PHONE, NEW_PHONE = "0800 111 2222", "0800 999 8888"
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _full_render_budget():
+    revalidate.budget.reset()
+    yield
+    revalidate.budget.reset()
 
 
 @pytest.fixture
@@ -272,3 +279,34 @@ class TestTheLockOfARenderThatDied:
         assert (status, state) == (200, "MISS")
         assert NEW_PHONE in body
         assert 0.2 <= waited < 0.6
+
+
+class TestRenderBudget:
+    def test_a_process_that_spent_its_share_serves_the_previous_copy_instead(
+        self, site, renders, settings
+    ):
+        settings.PAGE_CACHE_REVALIDATE_SHARE = 0.01
+        warm("/about/", renders)
+        change_phone(site)
+        revalidate.budget.spend(10)  # as after many renders in a purge storm
+        status, state, body = read("/about/")
+        assert (status, state) == (200, "STALE")
+        assert OLD_PHONE in body
+        assert renders.count == 0
+        revalidate.budget.reset()
+        status, state, body = read("/about/")
+        assert (status, state) == (200, "MISS")
+        assert NEW_PHONE in body
+
+    def test_never_beyond_the_bound(self, site, renders, settings):
+        settings.PAGE_CACHE_REVALIDATE_SHARE = 0.01
+        settings.PAGE_CACHE_STALE_SECONDS = 1
+        warm("/about/", renders)
+        change_phone(site)
+        revalidate.budget.spend(10)
+        assert read("/about/")[1] == "STALE"
+        time.sleep(1.1)
+        status, state, body = read("/about/")
+        assert (status, state) == (200, "MISS")
+        assert NEW_PHONE in body
+        assert renders.count == 1
