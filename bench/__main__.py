@@ -33,7 +33,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import faults, formpost, rolling
+from bench import faults, formpost, purge_storm, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -416,12 +416,15 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "- Search: p95 < 100 ms.",
         "",
     ]
-    # The faults run (`python -m bench faults`) keeps its own section of the file.
+    # The faults run (`python -m bench faults`) keeps its own section of the file, as does
+    # `python -m bench purge-storm`.
     path = BENCH / "RESULTS.md"
-    kept = faults.section_of(path.read_text()) if path.exists() else None
+    text = path.read_text() if path.exists() else ""
+    kept = [(run, run.section_of(text)) for run in (faults, purge_storm)]
     path.write_text("\n".join(lines))
-    if kept:
-        faults.write_section(kept, path)
+    for run, section in kept:
+        if section:
+            run.write_section(section, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,6 +433,8 @@ def write_results(info, args, corpus, rows, ceilings, extra):
 def main():
     if sys.argv[1:2] == ["faults"]:
         return faults.main(sys.argv[2:])
+    if sys.argv[1:2] == ["purge-storm"]:
+        return purge_storm.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)

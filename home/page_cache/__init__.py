@@ -9,7 +9,8 @@ editor publishes, or another visitor's page.
 Where things are: ``conf`` (settings and their defaults), ``keys`` (keys and version tokens:
 when something stored is current), ``local`` (each process's copy, kept honest by Redis
 pub/sub), ``purge`` (the purge API and dependents registry), ``signals`` (what purges what),
-``middleware`` (serving and storing pages), ``fragments`` (parts of pages), ``snapshot`` (the
+``middleware`` (serving and storing pages), ``revalidate`` (after a purge: the previous copy
+and one render per page), ``fragments`` (parts of pages), ``snapshot`` (the
 site snapshot), ``routing`` (one-query routing below the home page), ``adapters`` (every
 private attribute of Django or Wagtail it relies on).
 
@@ -24,6 +25,8 @@ Hooking in (other apps use only the names below):
   any response that sets a cookie or says ``private``/``no-store``.
 * ``purge_paths([...])``, ``purge_pages([...])``, ``purge_all()``: for code that changes what
   pages show without going through the page or snippet signals (bulk ``.update()`` calls).
+  After ``purge_all()`` anonymous readers may get a page's previous copy for a few seconds
+  while it is rendered again; ``purge_all(allow_stale=False)`` when they must not.
 * ``fragment_lookup``: what ``{% shared_fragment %}`` (home/templatetags/page_fragments.py)
   is built on.
 * ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
