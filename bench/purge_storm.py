@@ -280,6 +280,11 @@ def main(argv):
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the database as is")
+    parser.add_argument(
+        "--no-stale",
+        action="store_true",
+        help="serve no previous copies (bench/no_stale_settings.py), for comparison",
+    )
     args = parser.parse_args(argv)
 
     env = harness.bench_env()
@@ -295,9 +300,10 @@ def main(argv):
         env["REDIS_URL"] = redis.url
         env["CACHE_KEY_PREFIX"] = "storm"
         prepare(env, args.skip_corpus)
+        settings_module = "bench.no_stale_settings" if args.no_stale else "cms.settings.production"
         with (
             tempfile.TemporaryDirectory(prefix="bench-storm-") as workdir,
-            harness.gunicorn(env, "cms.settings.production", "site") as (base, _pid),
+            harness.gunicorn(env, settings_module, "site") as (base, _pid),
         ):
             paths = case_study_paths(base)
             log(f"{len(paths)} case studies; reading each once")
@@ -309,6 +315,10 @@ def main(argv):
         with contextlib.suppress(Exception):
             redis.stop()
     section = report(result, args, len(paths))
-    write_section(section)
-    print(section)
+    if args.no_stale:
+        # A comparison, not the site as deployed: printed, not written to RESULTS.md.
+        print(section.replace("## Purge storm", "## Purge storm without previous copies"))
+    else:
+        write_section(section)
+        print(section)
     print(json.dumps(result))
