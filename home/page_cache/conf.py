@@ -73,10 +73,10 @@ DEFAULTS = {
     ),
     # Models whose saves never change what pages show, even if registered as snippets.
     "PAGE_CACHE_IGNORE_MODELS": ("leads.Lead",),
-    # After a site-wide purge, how old (seconds since its render began) the previous copy of a
-    # page may be and still be served to anonymous readers while one request renders the new
-    # one (home/page_cache/revalidate.py). 0: never serve a previous copy.
-    "PAGE_CACHE_STALE_SECONDS": 30,
+    # For how long after a site-wide purge the previous copy of a page may still be served to
+    # anonymous readers while one request renders the new one (home/page_cache/revalidate.py);
+    # as long as a CDN may keep a page (s-maxage above). 0: never serve a previous copy.
+    "PAGE_CACHE_STALE_SECONDS": 60,
     # Saves of these models replace the epoch too: no page stored before is ever served again
     # (access rules and the consent banner must be right at once).
     "PAGE_CACHE_NO_STALE_MODELS": (

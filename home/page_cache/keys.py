@@ -31,6 +31,9 @@ PATH_PREFIX = "pagecache:path:"
 ENTRY_PREFIX = "pagecache:entry:"
 FRAGMENT_PREFIX = "pagecache:fragment:"
 EPOCH_KEY = "pagecache:epoch"
+# When each replaced generation was replaced (purge_all): how long its pages have been out of
+# date, kept only as long as they may be served as a previous copy.
+REPLACED_PREFIX = "pagecache:replaced:"
 # One short-lived lock per entry key: the request that renders a page again after a purge.
 FILL_PREFIX = "pagecache:fill:"
 # The Redis pub/sub channel purges are announced on (home/page_cache/local.py).

@@ -189,7 +189,6 @@ class PageCacheMiddleware:
             response.status_code,
             headers,
             response.content,
-            refill.began,
             refill.epoch,
         )
         cache.set(entry_key, entry, timeout=setting("PAGE_CACHE_TIMEOUT"))

@@ -21,6 +21,7 @@ from home.page_cache.keys import (
 )
 from home.page_cache.local import existing_local_layer, publish
 from home.page_cache.recovery import record_missed_purge
+from home.page_cache.revalidate import note_replaced
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,13 @@ def purge_all(allow_stale=True):
     PAGE_CACHE_STALE_SECONDS, while one request renders it again (home/page_cache/revalidate.py);
     ``allow_stale=False`` also replaces the epoch, so no earlier copy is ever served again
     (access rules changed, something must disappear at once)."""
+    replaced = cache.get(GENERATION_KEY)
     tokens = {GENERATION_KEY: new_token()}
     if not allow_stale:
         tokens[EPOCH_KEY] = new_token()
     missed = cache.set_many(tokens, timeout=None)
+    if allow_stale and replaced and not missed:
+        note_replaced(replaced)
     _announce("*", missed)
     layer = existing_local_layer()
     if layer is not None:

@@ -14,8 +14,10 @@ The rules, each checked here and nowhere else:
   site-wide purge (the generation) may be.
 * Only while its **epoch** is current (home/page_cache/keys.py): purges after which no earlier
   page may be shown (access rules, consent groups, Redis back after an outage) replace it.
-* Only if it is **not older than** ``PAGE_CACHE_STALE_SECONDS``, counted from when its render
-  began (the time stored in the entry), so it never shows data older than that.
+* Only **within** ``PAGE_CACHE_STALE_SECONDS`` **of the purge that made it out of date**: the
+  copy was current until its generation was replaced, and ``purge_all`` records when that was
+  (``note_replaced``). No record (a generation replaced by anything else, or long ago): no
+  previous copy.
 * Only to readers the page cache serves at all: the middleware asks this module only for
   anonymous GET/HEAD requests without private cookies (so never a logged-in editor, a
   preview or a POST), and only with Redis reachable. This process's local layer never holds a
@@ -31,6 +33,7 @@ Shared fragments are never served stale: they are assembled into pages stored un
 current tokens, so a previous fragment would live on as a current page beyond the bound.
 """
 
+import math
 import secrets
 import threading
 import time
@@ -38,33 +41,56 @@ import time
 from django.core.cache import cache
 
 from home.page_cache.conf import setting
-from home.page_cache.keys import EPOCH_KEY, FILL_PREFIX, GENERATION_KEY, new_token
+from home.page_cache.keys import (
+    EPOCH_KEY,
+    FILL_PREFIX,
+    GENERATION_KEY,
+    REPLACED_PREFIX,
+    new_token,
+)
 
-# An entry: (generation, path token, status, headers, content, render began, epoch).
-ENTRY_LENGTH = 7
+# An entry: (generation, path token, status, headers, content, epoch).
+ENTRY_LENGTH = 6
 POLL_SECONDS = 0.02
 
 
-def current_epoch():
-    """The epoch token, created if missing (first use, eviction); None without Redis."""
-    epoch = cache.get(EPOCH_KEY)
+def current_epoch(previous=None):
+    """(The epoch token, when the previous entry's generation was replaced or None), in one
+    round trip; the epoch is created if missing (first use, eviction), None without Redis."""
+    keys = [EPOCH_KEY]
+    if previous and len(previous) == ENTRY_LENGTH:
+        keys.append(REPLACED_PREFIX + previous[0])
+    found = cache.get_many(keys)
+    epoch = found.get(EPOCH_KEY)
     if epoch is None:
         cache.add(EPOCH_KEY, new_token(), timeout=None)
         epoch = cache.get(EPOCH_KEY)
-    return epoch
+    return epoch, found.get(keys[-1]) if len(keys) > 1 else None
 
 
-def make_entry(generation, path_token, status, headers, content, began, epoch):
-    return (generation, path_token, status, headers, content, began, epoch)
-
-
-def acceptable_stale(entry, path_token, epoch, now=None):
-    """Whether this earlier copy may be served while the page is rendered again."""
-    if not entry or len(entry) != ENTRY_LENGTH or not epoch:
-        return False
+def note_replaced(generation):
+    """Record that ``generation`` was replaced now (by purge_all): its pages are out of date
+    from this moment. The first record stays (a later purge replacing the same token does not
+    make its pages any newer)."""
     bound = setting("PAGE_CACHE_STALE_SECONDS")
-    age = (time.time() if now is None else now) - entry[5]
-    return entry[1] == path_token and entry[6] == epoch and 0 <= age <= bound
+    if bound > 0:
+        cache.add(REPLACED_PREFIX + generation, time.time(), timeout=math.ceil(bound) + 1)
+
+
+def make_entry(generation, path_token, status, headers, content, epoch):
+    return (generation, path_token, status, headers, content, epoch)
+
+
+def acceptable_stale(entry, path_token, epoch, replaced_at, now):
+    """Whether this earlier copy may be served while the page is rendered again."""
+    if not entry or len(entry) != ENTRY_LENGTH or not epoch or replaced_at is None:
+        return False
+    out_of_date = now - replaced_at
+    return (
+        entry[1] == path_token
+        and entry[5] == epoch
+        and 0 <= out_of_date <= setting("PAGE_CACHE_STALE_SECONDS")
+    )
 
 
 class RenderBudget:
@@ -118,16 +144,20 @@ class Refill:
         self.stale = None
         # Whether this render could have been answered with the previous copy instead.
         self.shed = False
-        # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
         self.began = time.time()
-        self.epoch = current_epoch() if generation and path_token else None
+        # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
+        self.epoch, self.replaced_at = (
+            current_epoch(previous) if generation and path_token else (None, None)
+        )
 
     def decide(self):
         if not (self.epoch and self.previous):
             # No shared cache, or no earlier copy (never stored, evicted, or never storable):
             # nothing to serve or wait for, so render as before.
             return "render"
-        stale_ok = acceptable_stale(self.previous, self.path_token, self.epoch, self.began)
+        stale_ok = acceptable_stale(
+            self.previous, self.path_token, self.epoch, self.replaced_at, self.began
+        )
         if stale_ok and not budget.allows():
             self.stale = self.previous
             return "stale"

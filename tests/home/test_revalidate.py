@@ -155,13 +155,26 @@ class TestAfterASiteWidePurge:
         assert NEW_PHONE in body
         assert renders.count == 1
 
-    def test_no_previous_copy_is_served_once_it_is_older_than_the_bound(
+    def test_a_copy_stored_long_before_the_purge_is_served_while_the_page_is_rendered(
         self, site, renders, settings
     ):
         settings.PAGE_CACHE_STALE_SECONDS = 1
         warm("/about/", renders)
-        time.sleep(1.2)
+        time.sleep(1.2)  # the copy is older than the bound, but it was current until now
         change_phone(site)
+        results = readers_at_once("/about/")
+        assert renders.count == 1
+        assert states(results) == ["MISS"] + ["STALE"] * (READERS - 1)
+
+    def test_no_previous_copy_is_served_once_the_purge_is_older_than_the_bound(
+        self, site, renders, settings
+    ):
+        settings.PAGE_CACHE_STALE_SECONDS = 1
+        warm("/about/", renders)
+        change_phone(site)
+        time.sleep(0.6)
+        purge_all()  # a later purge does not make the copy any newer
+        time.sleep(0.6)
         results = readers_at_once("/about/")
         # They waited for the one render instead: every reader sees the new number.
         assert renders.count == 1
