@@ -92,7 +92,7 @@ DEFAULTS = {
     # Under a purge storm, the share of each process's time it may spend rendering pages it
     # could serve a previous copy of (beyond it, readers get that copy and the page is
     # rendered by a later reader): renders must not queue up behind each other. 1: no limit.
-    "PAGE_CACHE_REVALIDATE_SHARE": 0.5,
+    "PAGE_CACHE_REVALIDATE_SHARE": 0.2,
     # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
     # the Redis backend; see home/page_cache/local.py.
     "PAGE_CACHE_LOCAL_ENTRIES": 500,
