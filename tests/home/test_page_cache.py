@@ -118,9 +118,7 @@ class TestHitAndMiss:
         assert state == "HIT"
         assert "<h1>About us</h1>" in body
 
-    def test_parameters_a_page_does_not_read_share_the_plain_pages_entry(
-        self, client, demo_site
-    ):
+    def test_parameters_a_page_does_not_read_share_the_plain_pages_entry(self, client, demo_site):
         assert get(client, "/about/")[1] == "MISS"
         for query in ("?b=2&a=1", "?a=1%26b%3D2", "?a=1&b=2&c=3&d=4&e=5", "?x=" + "y" * 300):
             _, state, body = get(client, "/about/" + query)
