@@ -7,7 +7,8 @@
    and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
 4. Loads each with `wrk` for a bounded time, uncached and cold (from servers configured not to
    serve from the page cache: bench/uncached_settings.py, bench/cold_settings.py) and from the
-   page cache, alternating with the ceiling in short slices; then the form POST and export
+   page cache, alternating with the ceiling in short slices; a case study with a new unknown
+   query parameter per request (bench/busting.py); then the form POST and export
    steps (bench/formpost.py) when their features exist.
 5. Prints a table and writes bench/RESULTS.md.
 
@@ -33,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import faults, formpost, rolling
+from bench import busting, faults, formpost, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -201,7 +202,7 @@ def fetch(url, headers=None):
         return error.code, dict(error.headers), error.read()
 
 
-def load(url, args, headers=(), seconds=None):
+def load(url, args, headers=(), seconds=None, script=None):
     """One bounded wrk run; returns requests/s, latency percentiles (ms) and error counts."""
     seconds = seconds or args.duration
     command = [
@@ -212,7 +213,7 @@ def load(url, args, headers=(), seconds=None):
         "--timeout",
         "10s",
         "-s",
-        str(BENCH / "wrk_report.lua"),
+        script or str(BENCH / "wrk_report.lua"),
     ]
     for header in headers:
         command += ["-H", header]
@@ -237,7 +238,7 @@ def load(url, args, headers=(), seconds=None):
     }
 
 
-def load_against_ceiling(url, ceiling_url, args, headers=()):
+def load_against_ceiling(url, ceiling_url, args, headers=(), script=None):
     """The page and the ceiling in alternating slices, so both see the same machine load.
 
     The machine is shared: a 10 s run of each, one after the other, can differ by half just
@@ -249,7 +250,7 @@ def load_against_ceiling(url, ceiling_url, args, headers=()):
     pages, ceilings = [], []
     for _ in range(args.slices):
         ceilings.append(load(ceiling_url, args, seconds=slice_seconds))
-        pages.append(load(url, args, headers, seconds=slice_seconds))
+        pages.append(load(url, args, headers, seconds=slice_seconds, script=script))
 
     def rate(results):
         took = sum(result["seconds"] for result in results)
@@ -505,6 +506,11 @@ def main():
                     "queries": queries,
                 }
             )
+        log("loading a case study with a new unknown parameter per request and the ceiling")
+        busting_row = busting.row(pages, site_url, ceiling_url, args, fetch, load_against_ceiling)
+        if busting_row:
+            ceilings.append(busting_row["ceiling"])
+            rows.append(busting_row)
         log("search latency, one reader at a time")
         extra["Search, one reader at a time"] = search_latency(site_url, args.search_rounds)
         host, port = site_url.removeprefix("http://").split(":")

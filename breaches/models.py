@@ -29,7 +29,7 @@ from breaches.blocks import CaseStudyStreamBlock
 from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
-from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public
+from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public, reads_query
 
 CASE_STUDIES_PER_PAGE = 10
 FIRST_YEAR = 1990
@@ -186,6 +186,7 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         return queryset
 
     @path("")
+    @reads_query("type", "sector", "year", "page")
     def index_route(self, request):
         options = self.filter_options()
         chosen = self.read_filters(request, options)
@@ -222,6 +223,7 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         )
 
     @path("feed/", name="feed")
+    @reads_query()
     def feed_route(self, request):
         return CaseStudyFeed()(request, index_page=self)
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 # Campaign and click identifiers: they change nothing on the page (the call-back form reads
-# them in the browser), so they are dropped from the key instead of splitting the cache.
+# them in the browser). Pages never see them (no page declares them, home/page_cache/query.py);
+# for a view that declared nothing they are the only parameters its cached copy may serve.
 TRACKING_PARAM_PREFIXES = ("utm_",)
 TRACKING_PARAMS = frozenset(
     {
@@ -59,7 +60,8 @@ DEFAULTS = {
     # value: the consent choice ("group=version|group=-1"). Part of the key, never shared
     # between different values. Anything that does not look like such a value bypasses.
     "PAGE_CACHE_VARY_COOKIES": ("cookie_consent",),
-    # Beyond these, a query string is someone's cache-busting, not a page: served, not stored.
+    # Beyond these many declared parameters (home/page_cache/query.py), or this long once
+    # encoded, a query string is someone's cache-busting, not a page: served, not stored.
     "PAGE_CACHE_MAX_QUERY_PARAMS": 4,
     "PAGE_CACHE_MAX_QUERY_LENGTH": 200,
     # Always purged when any page is published, unpublished, moved or deleted.

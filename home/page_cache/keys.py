@@ -25,6 +25,8 @@ GENERATION_KEY = "pagecache:gen"
 PATH_PREFIX = "pagecache:path:"
 ENTRY_PREFIX = "pagecache:entry:"
 FRAGMENT_PREFIX = "pagecache:fragment:"
+# Which query parameters the page at a path reads (home/page_cache/query.py).
+DECLARED_PREFIX = "pagecache:declared:"
 # The Redis pub/sub channel purges are announced on (home/page_cache/local.py).
 CHANNEL = "pagecache:purged"
 
