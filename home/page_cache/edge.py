@@ -12,6 +12,8 @@ page alone, a second time, and miss its index, sitemap, feed and related pages.
 Nothing here touches Redis: while it is unreachable the edge is still purged.
 """
 
+import threading
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.encoding import iri_to_uri
@@ -39,27 +41,51 @@ def _urls(paths):
 def purge_edge_paths(paths):
     """Purge these paths at the edge once the transaction commits: a cache that refetched a
     page before then would keep the old version for its whole lifetime."""
-    paths = sorted(set(paths))
-    if paths and edge_configured():
-        transaction.on_commit(lambda: purge_urls_from_cache(_urls(paths)))
+    if edge_configured():
+        _state.paths.update(paths)
+        transaction.on_commit(_flush)
 
 
 def purge_edge_everything():
-    """Purge everything at the edge once the transaction commits. Varnish (site.vcl) and
-    CloudFront take a wildcard; Cloudflare's URL purge does not, so it is sent every live
-    page's paths (query-string variants of those expire after their s-maxage)."""
+    """Purge everything at the edge once the transaction commits."""
     if edge_configured():
-        transaction.on_commit(_send_everything)
+        _state.everything = True
+        transaction.on_commit(_flush)
 
 
-def _send_everything():
+class _Pending(threading.local):
+    """What this thread's transaction has asked the edge to forget. A publish purges from
+    several signals; the first flush after the commit sends it all at once and the others
+    find nothing left. What a rolled-back transaction asked goes out with the next flush:
+    purging too much is harmless."""
+
+    def __init__(self):
+        self.paths = set()
+        self.everything = False
+
+
+_state = _Pending()
+
+
+def _flush():
+    paths, everything = sorted(_state.paths), _state.everything
+    _state.paths, _state.everything = set(), False
+    if everything:
+        _send_everything(paths)
+    elif paths:
+        purge_urls_from_cache(_urls(paths))
+
+
+def _send_everything(paths):
+    # Varnish (site.vcl) and CloudFront take a wildcard; Cloudflare's URL purge does not, so
+    # it is sent every live page's paths (their query-string variants wait out s-maxage).
     backends = get_backends()
     listed = sorted(name for name, b in backends.items() if isinstance(b, CloudflareBackend))
     wildcard = sorted(set(backends) - set(listed))
     if wildcard:
         purge_urls_from_cache(_urls([EVERYTHING]), backends=wildcard)
     if listed:
-        purge_urls_from_cache(_urls(every_live_path()), backends=listed)
+        purge_urls_from_cache(_urls(sorted({*paths, *every_live_path()})), backends=listed)
 
 
 def every_live_path():

@@ -61,9 +61,9 @@ def _announce(message, missed):
 def on_commit_too(func, *args):
     """Run now (so this process and tests see it at once) and again after commit, so a page
     rendered from the pre-commit data in another process meanwhile is not kept. The edge is
-    told once, by the second run."""
-    func(*args, edge=False)
-    transaction.on_commit(lambda: func(*args))
+    told by the first run, which waits for the commit itself (home/page_cache/edge.py)."""
+    func(*args)
+    transaction.on_commit(lambda: func(*args, edge=False))
 
 
 _dependents = []
