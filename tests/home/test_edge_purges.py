@@ -5,7 +5,10 @@ The backends here record the URLs Wagtail hands them (by dotted path in WAGTAILF
 as a real backend is named); tests/home/test_edge_varnish.py sends them to a real varnishd.
 """
 
+import re
+
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from wagtail.contrib.frontend_cache.backends import BaseBackend, CloudflareBackend
 from wagtail.models import Page
@@ -15,6 +18,8 @@ from cms.env import frontend_cache_from_env
 from home.models import SiteSettings
 from home.page_cache import purge_all, purge_paths
 from home.page_cache.backend import forget_breakers
+from home.page_cache.conf import DEFAULTS, TRACKING_PARAM_PREFIXES, TRACKING_PARAMS
+from tests.edge_services import SITE_VCL
 
 ROOT = "http://testserver"
 
@@ -189,3 +194,21 @@ class TestFrontendCacheFromEnv:
     def test_an_unknown_kind_names_the_variable(self):
         with pytest.raises(ImproperlyConfigured, match="FRONTEND_CACHE_URL"):
             frontend_cache_from_env({"FRONTEND_CACHE_URL": "varnish:6081"})
+
+
+def test_site_vcl_follows_the_page_cache_rules():
+    """site.vcl repeats the page cache's lists; a change to one must reach the other."""
+    vcl = SITE_VCL.read_text()
+    skip = re.search(r'req\.url ~ "\^/\(([^)]*)\)/"', vcl).group(1).split("|")
+    assert sorted(f"/{name}/" for name in skip) == sorted(DEFAULTS["PAGE_CACHE_SKIP_PATHS"])
+    for cookie in (settings.SESSION_COOKIE_NAME, *DEFAULTS["PAGE_CACHE_PRIVATE_COOKIES"]):
+        assert f'cookie.isset("{cookie}")' in vcl
+    for cookie in DEFAULTS["PAGE_CACHE_VARY_COOKIES"]:
+        assert f'cookie.get("{cookie}")' in vcl
+    tracked = re.search(r"\(\?<=\[\?&\]\)\(([^)]*)\)", vcl).group(1).split("|")
+    assert sorted(tracked) == sorted(
+        [f"{prefix}[^&=]*" for prefix in TRACKING_PARAM_PREFIXES] + list(TRACKING_PARAMS)
+    )
+    assert f"{{{DEFAULTS['PAGE_CACHE_MAX_QUERY_PARAMS']}}}" in vcl
+    assert f".{{{DEFAULTS['PAGE_CACHE_MAX_QUERY_LENGTH'] + 1}}}" in vcl
+    assert '.host = "127.0.0.1";' in vcl and '.port = "8000";' in vcl
