@@ -95,6 +95,9 @@ sub purge_path {
 }
 
 sub vcl_hash {
+    # The scheme, as the TLS terminator in front says (Django's SECURE_PROXY_SSL_HEADER): an
+    # http:// request is redirected by the app and must never get the https:// copy.
+    hash_data(req.http.X-Forwarded-Proto);
     if (req.http.X-Consent) {
         hash_data(req.http.X-Consent);
     }

@@ -47,8 +47,8 @@ def edge(varnish, settings, demo_site):
     return varnish
 
 
-def get(varnish, path, cookies=None, **kwargs):
-    headers = {"Host": HOST}
+def get(varnish, path, cookies=None, headers=None, **kwargs):
+    headers = {"Host": HOST, **(headers or {})}
     if cookies:
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     return requests.get(
@@ -153,6 +153,12 @@ class TestReaders:
         get(edge, case_study.url)
         tracked = get(edge, case_study.url + "?utm_source=news&gclid=abc")
         assert served_from_varnish(tracked)
+
+    def test_the_scheme_the_terminator_saw_splits_the_cache(self, edge, case_study):
+        get(edge, case_study.url)
+        secure = get(edge, case_study.url, headers={"X-Forwarded-Proto": "https"})
+        assert secure.headers["X-Edge-Cache"] == "MISS"
+        assert served_from_varnish(get(edge, case_study.url))
 
     def test_a_post_reaches_the_app(self, edge, case_study):
         get(edge, case_study.url)
