@@ -43,14 +43,15 @@ def purge_edge_paths(paths):
     page before then would keep the old version for its whole lifetime."""
     if edge_configured():
         _state.paths.update(paths)
-        transaction.on_commit(_flush)
+        # robust: an edge that cannot be told must never fail a publish that has committed.
+        transaction.on_commit(_flush, robust=True)
 
 
 def purge_edge_everything():
     """Purge everything at the edge once the transaction commits."""
     if edge_configured():
         _state.everything = True
-        transaction.on_commit(_flush)
+        transaction.on_commit(_flush, robust=True)
 
 
 class _Pending(threading.local):
