@@ -20,6 +20,7 @@ from home.page_cache import purge_all, purge_paths
 from home.page_cache.backend import forget_breakers
 from home.page_cache.conf import DEFAULTS, TRACKING_PARAM_PREFIXES, TRACKING_PARAMS
 from tests.edge_services import SITE_VCL
+from tests.fault_services import free_port
 
 ROOT = "http://testserver"
 
@@ -212,3 +213,21 @@ def test_site_vcl_follows_the_page_cache_rules():
     assert f"{{{DEFAULTS['PAGE_CACHE_MAX_QUERY_PARAMS']}}}" in vcl
     assert f".{{{DEFAULTS['PAGE_CACHE_MAX_QUERY_LENGTH'] + 1}}}" in vcl
     assert '.host = "127.0.0.1";' in vcl and '.port = "8000";' in vcl
+
+
+@pytest.mark.django_db
+def test_an_unreachable_edge_never_fails_a_publish(
+    settings, case_study, django_capture_on_commit_callbacks
+):
+    settings.WAGTAILFRONTENDCACHE = {
+        "varnish": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": f"http://127.0.0.1:{free_port()}",
+        }
+    }
+    case_study.title = "Published while Varnish is down"
+    with django_capture_on_commit_callbacks(execute=True):
+        case_study.save_revision().publish()
+    case_study.refresh_from_db()
+    assert case_study.title == "Published while Varnish is down"
+    assert case_study.live
