@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import busting, faults, formpost, rolling
+from bench import busting, edge, faults, formpost, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -431,6 +431,8 @@ def write_results(info, args, corpus, rows, ceilings, extra):
 def main():
     if sys.argv[1:2] == ["faults"]:
         return faults.main(sys.argv[2:])
+    if sys.argv[1:2] == ["edge"]:
+        return edge.main(sys.argv[2:], sys.modules[__name__])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)
@@ -511,6 +513,10 @@ def main():
         if busting_row:
             ceilings.append(busting_row["ceiling"])
             rows.append(busting_row)
+        # Varnish (deploy/varnish/site.vcl) in front of the production server (bench/edge.py).
+        measure = lambda url: load_against_ceiling(url, ceiling_url + "/", args)  # noqa: E731
+        rows.append(edge.case_study_row(pages, site_url, measure, fetch))
+        ceilings.append(rows[-1]["ceiling"])
         log("search latency, one reader at a time")
         extra["Search, one reader at a time"] = search_latency(site_url, args.search_rounds)
         host, port = site_url.removeprefix("http://").split(":")

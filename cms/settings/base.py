@@ -15,6 +15,7 @@ from cms.env import (
     env_list,
     env_networks,
     env_str,
+    frontend_cache_from_env,
     media_origin,
     media_storage_from_env,
     media_urls_expire,
@@ -235,6 +236,9 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAIL_I18N_ENABLED = False
+# The caches in front of the app servers (Varnish, a CDN), purged by the page cache's purge
+# graph through Wagtail's frontend cache (home/page_cache/edge.py). Empty: none.
+WAGTAILFRONTENDCACHE = frontend_cache_from_env()
 
 # Leads: what deployments may set from the environment. leads/conf.py holds every LEADS_*
 # setting's default and says what each is for.

@@ -8,7 +8,8 @@ editor publishes, or another visitor's page.
 
 Where things are: ``conf`` (settings and their defaults), ``keys`` (keys and version tokens:
 when something stored is current), ``local`` (each process's copy, kept honest by Redis
-pub/sub), ``purge`` (the purge API and dependents registry), ``signals`` (what purges what),
+pub/sub), ``purge`` (the purge API and dependents registry), ``edge`` (the same purges sent
+to Varnish or a CDN through Wagtail's frontend cache), ``signals`` (what purges what),
 ``middleware`` (serving and storing pages), ``fragments`` (parts of pages), ``snapshot`` (the
 site snapshot), ``routing`` (one-query routing below the home page), ``adapters`` (every
 private attribute of Django or Wagtail it relies on).

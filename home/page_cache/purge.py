@@ -12,6 +12,7 @@ from django.db import transaction
 from wagtail.models import Site
 
 from home.page_cache.conf import setting
+from home.page_cache.edge import purge_edge_everything, purge_edge_paths
 from home.page_cache.keys import GENERATION_KEY, new_token, normalise_path, path_key
 from home.page_cache.local import existing_local_layer, publish
 from home.page_cache.recovery import record_missed_purge
@@ -19,8 +20,12 @@ from home.page_cache.recovery import record_missed_purge
 logger = logging.getLogger(__name__)
 
 
-def purge_all():
-    """Forget every cached page in every process (site settings, snippets, images changed)."""
+def purge_all(*, edge=True):
+    """Forget every cached page in every process (site settings, snippets, images changed),
+    and at the edge (home/page_cache/edge.py) unless ``edge=False``."""
+    if edge:
+        # Registered before Redis is touched: the edge is purged whatever Redis does.
+        purge_edge_everything()
     missed = cache.set_many({GENERATION_KEY: new_token()}, timeout=None)
     _announce("*", missed)
     layer = existing_local_layer()
@@ -28,9 +33,13 @@ def purge_all():
         layer.clear()
 
 
-def purge_paths(paths):
-    """Forget the cached pages at these paths (every host, every query-string variant)."""
-    keys = {path_key(path) for path in paths if path}
+def purge_paths(paths, *, edge=True):
+    """Forget the cached pages at these paths (every host, every query-string variant), and
+    at the edge (home/page_cache/edge.py) unless ``edge=False``."""
+    paths = [path for path in paths if path]
+    if edge:
+        purge_edge_paths(normalise_path(path) for path in paths)
+    keys = {path_key(path) for path in paths}
     if keys:
         missed = cache.set_many({key: new_token() for key in keys}, timeout=None)
         _announce("\n".join(sorted(keys)), missed)
@@ -51,9 +60,10 @@ def _announce(message, missed):
 
 def on_commit_too(func, *args):
     """Run now (so this process and tests see it at once) and again after commit, so a page
-    rendered from the pre-commit data in another process meanwhile is not kept."""
+    rendered from the pre-commit data in another process meanwhile is not kept. The edge is
+    told by the first run, which waits for the commit itself (home/page_cache/edge.py)."""
     func(*args)
-    transaction.on_commit(lambda: func(*args))
+    transaction.on_commit(lambda: func(*args, edge=False))
 
 
 _dependents = []
