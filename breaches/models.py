@@ -92,11 +92,12 @@ class BreachType(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
 
+def _hero_image_prefetch():
+    return Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions())
+
+
 def _card_prefetches():
-    return (
-        "breach_types",
-        Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
-    )
+    return ("breach_types", _hero_image_prefetch())
 
 
 def _card_queryset():
@@ -419,22 +420,43 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
 
     @cached_property
     def breach_type_list(self):
-        """The page's breach types in one query (or none, when they were prefetched)."""
+        """The page's breach types: fetched with its related case studies' (the page shows
+        both), or from the prefetched values."""
+        self.get_related_posts()
         return list(self.breach_types.all())
 
     def get_related_posts(self):
-        """Up to three related case studies (breaches/related.py says how they are chosen)."""
-        return related.related_posts(self, _card_queryset())
+        """Up to three related case studies as cards (breaches/related.py says how they are
+        chosen), loaded once per instance."""
+        return self._related_cards
+
+    @cached_property
+    def _related_cards(self):
+        # Four queries whatever the page shows: the related cards; then the breach types,
+        # the hero images and their renditions of this page and its cards together.
+        cards = related.related_posts(self, _card_queryset().prefetch_related(None))
+        saved_types = related.in_database(self, self.breach_types.all())
+        prefetch_related_objects([self, *cards] if saved_types else cards, "breach_types")
+        prefetch_related_objects([self, *cards], _hero_image_prefetch())
+        return cards
+
+    def _hero_image_with_renditions(self):
+        self.get_related_posts()
+        return self.hero_image
 
     def get_breadcrumbs(self, request=None):
         """The pages from the site's home to this one (remembered: the template and the
-        JSON-LD both need them)."""
+        JSON-LD both need them). The ancestors are the same for every case study: kept with
+        the site snapshot, which every publish, move or deletion replaces."""
         if getattr(self, "_breadcrumbs", None) is None:
             site = Site.find_for_request(request) if request else self.get_site()
-            ancestors = self.get_ancestors()
-            if site:
-                ancestors = ancestors.filter(depth__gte=site.root_page.depth)
-            self._breadcrumbs = list(ancestors) + [self]
+            top = site.root_page.depth if site else 1
+            parent_path = self.path[: -self.steplen]
+            ancestors = memoised(
+                ("ancestors", parent_path, top),
+                lambda: list(self.get_ancestors().filter(depth__gte=top)),
+            )
+            self._breadcrumbs = [*ancestors, self]
         return self._breadcrumbs
 
     def get_context(self, request, *args, **kwargs):
@@ -447,14 +469,7 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         context["breadcrumbs"] = SimpleLazyObject(lambda: self.get_breadcrumbs(request))
         context["callback_form"] = self.get_callback_form(request)
         if self.hero_image_id:
-            context["hero_image"] = SimpleLazyObject(
-                lambda: (
-                    get_image_model()
-                    .objects.prefetch_renditions()
-                    .filter(pk=self.hero_image_id)
-                    .first()
-                )
-            )
+            context["hero_image"] = SimpleLazyObject(self._hero_image_with_renditions)
         return context
 
 
