@@ -19,11 +19,14 @@ def related_posts(page, cards):
     shows besides its row (types, images) is for the caller to fetch in bulk."""
     queryset = cards.exclude(pk=page.pk)
     ranking = []
-    pick = _pick_position(page)
-    if pick is not None:
-        queryset = queryset.annotate(pick=pick)
+    either = Q()
+    picks = _picks(page)
+    if picks is not None:
+        position, picked = picks
+        queryset = queryset.annotate(pick=position)
         ranking.append(F("pick").asc(nulls_last=True))
-    either = Q(pick__isnull=False) if pick is not None else Q()
+        # Matched as a set (one hashed subquery), not through the per-row position.
+        either |= Q(pk__in=picked)
     # Each criterion is used only when it can match: PostgreSQL refuses to order by the
     # constant an empty criterion compiles to.
     type_ids = _type_ids(page)
@@ -57,26 +60,28 @@ def related_posts(page, cards):
     )
 
 
-def _pick_position(page):
-    """An expression giving a candidate's place among the editor's picks (None: not picked),
-    or None when there are no picks to rank by.
+def _picks(page):
+    """(an expression giving a candidate's place among the editor's picks, None when not
+    picked; the picked ids or a subquery of them), or None when there is nothing to rank by.
 
     Saved picks are matched in the database; picks held in memory (a preview) by their ids."""
     links = page.related_links.all()
     if in_database(page, links):
-        return Subquery(
+        position = Subquery(
             links.filter(related_page_id=OuterRef("pk"))
             .order_by("sort_order", "pk")
             .values("sort_order")[:1]
         )
+        return position, links.values("related_page_id")
     picked = list(dict.fromkeys(link.related_page_id for link in links if link.related_page_id))
     if not picked:
         return None
-    return models.Case(
+    position = models.Case(
         *[models.When(pk=pk, then=Value(place)) for place, pk in enumerate(picked)],
         default=None,
         output_field=models.IntegerField(),
     )
+    return position, picked
 
 
 def _type_ids(page):
