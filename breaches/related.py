@@ -17,46 +17,42 @@ def related_posts(page, cards):
     `cards`: the live, public case studies a reader may be shown. One query ranks and loads
     them: picks first, then the automatic criteria, newest first within each; what a card
     shows besides its row (types, images) is for the caller to fetch in bulk."""
-    queryset = cards.exclude(pk=page.pk)
-    ranking = []
-    either = Q()
+    annotations, ranking, either = {}, [], Q()
     picks = _picks(page)
     if picks is not None:
         position, picked = picks
-        queryset = queryset.annotate(pick=position)
+        annotations["pick"] = position
         ranking.append(F("pick").asc(nulls_last=True))
         # Matched as a set (one hashed subquery), not through the per-row position.
         either |= Q(pk__in=picked)
     # Each criterion is used only when it can match: PostgreSQL refuses to order by the
     # constant an empty criterion compiles to.
-    type_ids = _type_ids(page)
+    through = cards.model.breach_types.through
+    type_ids = _type_ids(page, through)
     if type_ids is not None:
-        through = cards.model.breach_types.through
-        queryset = queryset.annotate(
-            shares_type=Exists(
-                through.objects.filter(
-                    breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
-                )
+        annotations["shares_type"] = Exists(
+            through.objects.filter(
+                breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
             )
         )
         ranking.append(F("shares_type").desc())
         either |= Q(shares_type=True)
     if page.sector:
-        queryset = queryset.annotate(
-            same_sector=models.Case(
-                models.When(sector=page.sector, then=True),
-                default=False,
-                output_field=models.BooleanField(),
-            )
+        annotations["same_sector"] = models.Case(
+            models.When(sector=page.sector, then=True),
+            default=False,
+            output_field=models.BooleanField(),
         )
         ranking.append(F("same_sector").desc())
         either |= Q(same_sector=True)
     if not ranking:
         return []
+    # One annotate, filter and order_by: each call copies the query, which costs as much
+    # Python as running it.
     return list(
-        queryset.filter(either).order_by(
-            *ranking, F("published_date").desc(), "-first_published_at"
-        )[:RELATED_POSTS]
+        cards.annotate(**annotations)
+        .filter(either, ~Q(pk=page.pk))
+        .order_by(*ranking, F("published_date").desc(), "-first_published_at")[:RELATED_POSTS]
     )
 
 
@@ -84,12 +80,12 @@ def _picks(page):
     return position, picked
 
 
-def _type_ids(page):
+def _type_ids(page, through):
     """The page's breach type ids as a subquery (saved) or a list (in memory, as in a
     preview); None when an in-memory page has none."""
     breach_types = page.breach_types.all()
     if in_database(page, breach_types):
-        return breach_types.values("pk")
+        return through.objects.filter(breachcasestudypage_id=page.pk).values("breachtype_id")
     ids = [breach_type.pk for breach_type in breach_types]
     return ids or None
 
