@@ -3,11 +3,11 @@
 `python -m bench render` (bench environment, the bench database):
 
 * `--profile`: in-process, with the cold server's settings (bench/cold_settings.py: the page
-  cache off, so no shared fragments and no site snapshot kept across requests), renders home,
-  the case-study index and a case study a few times to warm the process, then times
-  `--rounds` renders of each and prints milliseconds and queries per render and the top
-  functions by cumulative time under cProfile. Loads nothing, so it can run while the machine
-  is being measured.
+  cache off, so no shared fragments; the site snapshot stays), renders home, the case-study
+  index and a case study a few times to warm the process, then times `--rounds` renders of
+  each and prints wall and CPU milliseconds and the queries per render, and the top functions
+  under cProfile (cumulative and own time). Loads nothing, so it can run while the machine is
+  being measured.
 * without it: serves the site under gunicorn with bench/cold_settings.py beside the ceiling
   (bench/__main__.py's servers and alternating load) and prints the cold rows' ratios.
 """
