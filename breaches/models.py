@@ -102,8 +102,13 @@ def _card_prefetches():
 
 def _card_queryset():
     """Case studies ready to show as cards: types and image renditions fetched in bulk so a
-    list costs the same number of queries whatever its length."""
-    return public(BreachCaseStudyPage.objects.live()).prefetch_related(*_card_prefetches())
+    list costs the same number of queries whatever its length. A card never shows the body,
+    the longest column: left in the database."""
+    return (
+        public(BreachCaseStudyPage.objects.live())
+        .defer("body")
+        .prefetch_related(*_card_prefetches())
+    )
 
 
 def prefetch_cards(pages):
