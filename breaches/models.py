@@ -434,10 +434,12 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
 
     @cached_property
     def _related_cards(self):
-        # Four queries whatever the page shows: the related cards with their images; the
-        # breach types of this page and its cards; this page's image; every image's
-        # renditions.
-        cards = related.related_posts(self, _card_queryset().prefetch_related(None))
+        # Four queries whatever the page shows: the related cards (ranked without the image
+        # join, which only widens the rows it sorts); the breach types, the hero images and
+        # their renditions of this page and its cards together.
+        cards = related.related_posts(
+            self, _card_queryset().select_related(None).prefetch_related(None)
+        )
         saved_types = related.in_database(self, self.breach_types.all())
         prefetch_related_objects([self, *cards] if saved_types else cards, "breach_types")
         prefetch_related_objects([self, *cards], "hero_image__renditions")
