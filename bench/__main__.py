@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import busting, edge, faults, formpost, rolling
+from bench import busting, edge, faults, formpost, render, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -392,8 +392,9 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "for every path (bench/uncached_settings.py), so every request renders the page, with",
         "the shared fragments and the per-process site snapshot a running server has (the",
         "first reader after a publish, a new query string); *cold* by a third with the page",
-        "cache off (bench/cold_settings.py), rendering without either, as a freshly started",
-        "process would every time; *cached* is an anonymous reader served from the page cache",
+        "cache off (bench/cold_settings.py), rendering without fragments (the site snapshot",
+        "stays), as for the first reader of each page after a site-wide purge; *cached* is an",
+        "anonymous reader served from the page cache",
         "by the production settings. Queries: per request,",
         "counted in-process with CaptureQueriesContext (steady state, second request).",
         "",
@@ -433,6 +434,8 @@ def main():
         return faults.main(sys.argv[2:])
     if sys.argv[1:2] == ["edge"]:
         return edge.main(sys.argv[2:], sys.modules[__name__])
+    if sys.argv[1:2] == ["render"]:
+        return render.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)
@@ -468,13 +471,13 @@ def main():
             raise SystemExit(f"bench: {page['path']} answered {page['status']}, not 200")
 
     jobs = []
-    cold_done = False
+    cold_done = set()
     for page in pages:
         jobs.append((page, "uncached"))
-        if page["name"] == "case study" and not cold_done:
-            # The issue's target page once more, rendered as by a fresh process.
+        if page["name"] in render.COLD_ROWS and page["name"] not in cold_done:
+            # Issue 17's render-cost pages once more, with nothing cached (bench/render.py).
             jobs.append((page, "cold"))
-            cold_done = True
+            cold_done.add(page["name"])
         if page["cacheable"]:
             jobs.append((page, "cached"))
 

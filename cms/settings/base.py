@@ -127,6 +127,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT", 3
     )
+    # JIT compiling costs ~20 ms a query once a plan's estimate passes jit_above_cost, which
+    # a page's few-millisecond queries reach as tables grow (docs/scaling.md, "Render cost").
+    # DATABASE_JIT=true leaves the server's setting (e.g. behind PgBouncer, which refuses
+    # start-up options: then `ALTER DATABASE ... SET jit = off`).
+    if not env_bool("DATABASE_JIT", False):
+        DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several processes must agree on rate limits,

@@ -32,8 +32,8 @@ TRACKING_PARAMS = frozenset(
 )
 
 DEFAULTS = {
-    # Off: every request is rendered, and neither shared fragments nor the site snapshot are
-    # used (each render costs what it would in a freshly started process).
+    # Off: every request is rendered and no shared fragment is used. The site snapshot stays
+    # (PAGE_CACHE_SNAPSHOT_ENABLED): purges replace the tokens it is kept under either way.
     "PAGE_CACHE_ENABLED": True,
     # Server-side lifetime. Purges make a long one safe; the TTL only bounds memory.
     "PAGE_CACHE_TIMEOUT": 600,
@@ -87,6 +87,10 @@ DEFAULTS = {
     # (readers the page cache does not serve, new query strings, the first reader after a
     # purge); see home/page_cache/fragments.py. Off when the page cache is off.
     "PAGE_FRAGMENTS_ENABLED": True,
+    # The per-process site snapshot (home/page_cache/snapshot.py), with or without the page
+    # cache. Off: every request looks up the site, its settings and restrictions again, as a
+    # freshly started process does.
+    "PAGE_CACHE_SNAPSHOT_ENABLED": True,
     # Site settings models (app_label.ModelName, subclasses of Wagtail's BaseSiteSetting) the
     # site snapshot keeps for each site and hands to every page request.
     "PAGE_CACHE_SNAPSHOT_SETTINGS": ("home.SiteSettings",),

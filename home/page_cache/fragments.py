@@ -74,15 +74,13 @@ def fragment_lookup(request, name, depends_on=None):
 
 
 def current_tokens(paths, request=None):
-    """The generation token and these paths' tokens, as a tuple, or None when the page cache
-    is off or the shared cache cannot be reached. Anything built from the database after this
-    call and kept under the tuple is current exactly as long as the tuple is (see
-    home/page_cache/snapshot.py).
+    """The generation token and these paths' tokens, as a tuple, or None when the shared
+    cache cannot be reached. Anything built from the database after this call and kept under
+    the tuple is current exactly as long as the tuple is (see home/page_cache/snapshot.py).
+    Purges replace the tokens whether or not the page cache serves pages.
 
     This process's local layer answers without a round trip while its purge subscription is
     alive; otherwise one MGET."""
-    if not setting("PAGE_CACHE_ENABLED"):
-        return None
     keys = [GENERATION_KEY, *(path_key(path) for path in paths)]
     local = checked_local_layer(request)
     if local is not None:
