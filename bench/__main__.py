@@ -7,7 +7,8 @@
    and, beside it, the trivial view in bench/ceiling.py under identical gunicorn settings.
 4. Loads each with `wrk` for a bounded time, uncached and cold (from servers configured not to
    serve from the page cache: bench/uncached_settings.py, bench/cold_settings.py) and from the
-   page cache, alternating with the ceiling in short slices; then the form POST and export
+   page cache, alternating with the ceiling in short slices; a case study with a new unknown
+   query parameter per request (bench/busting.py); then the form POST and export
    steps (bench/formpost.py) when their features exist.
 5. Prints a table and writes bench/RESULTS.md.
 
@@ -33,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import faults, formpost, purge_storm, rolling
+from bench import busting, edge, faults, formpost, purge_storm, render, rolling
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -201,7 +202,7 @@ def fetch(url, headers=None):
         return error.code, dict(error.headers), error.read()
 
 
-def load(url, args, headers=(), seconds=None):
+def load(url, args, headers=(), seconds=None, script=None):
     """One bounded wrk run; returns requests/s, latency percentiles (ms) and error counts."""
     seconds = seconds or args.duration
     command = [
@@ -212,7 +213,7 @@ def load(url, args, headers=(), seconds=None):
         "--timeout",
         "10s",
         "-s",
-        str(BENCH / "wrk_report.lua"),
+        script or str(BENCH / "wrk_report.lua"),
     ]
     for header in headers:
         command += ["-H", header]
@@ -237,7 +238,7 @@ def load(url, args, headers=(), seconds=None):
     }
 
 
-def load_against_ceiling(url, ceiling_url, args, headers=()):
+def load_against_ceiling(url, ceiling_url, args, headers=(), script=None):
     """The page and the ceiling in alternating slices, so both see the same machine load.
 
     The machine is shared: a 10 s run of each, one after the other, can differ by half just
@@ -249,7 +250,7 @@ def load_against_ceiling(url, ceiling_url, args, headers=()):
     pages, ceilings = [], []
     for _ in range(args.slices):
         ceilings.append(load(ceiling_url, args, seconds=slice_seconds))
-        pages.append(load(url, args, headers, seconds=slice_seconds))
+        pages.append(load(url, args, headers, seconds=slice_seconds, script=script))
 
     def rate(results):
         took = sum(result["seconds"] for result in results)
@@ -391,8 +392,9 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "for every path (bench/uncached_settings.py), so every request renders the page, with",
         "the shared fragments and the per-process site snapshot a running server has (the",
         "first reader after a publish, a new query string); *cold* by a third with the page",
-        "cache off (bench/cold_settings.py), rendering without either, as a freshly started",
-        "process would every time; *cached* is an anonymous reader served from the page cache",
+        "cache off (bench/cold_settings.py), rendering without fragments (the site snapshot",
+        "stays), as for the first reader of each page after a site-wide purge; *cached* is an",
+        "anonymous reader served from the page cache",
         "by the production settings. Queries: per request,",
         "counted in-process with CaptureQueriesContext (steady state, second request).",
         "",
@@ -433,6 +435,10 @@ def write_results(info, args, corpus, rows, ceilings, extra):
 def main():
     if sys.argv[1:2] == ["faults"]:
         return faults.main(sys.argv[2:])
+    if sys.argv[1:2] == ["edge"]:
+        return edge.main(sys.argv[2:], sys.modules[__name__])
+    if sys.argv[1:2] == ["render"]:
+        return render.main(sys.argv[2:])
     if sys.argv[1:2] == ["purge-storm"]:
         return purge_storm.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
@@ -470,13 +476,13 @@ def main():
             raise SystemExit(f"bench: {page['path']} answered {page['status']}, not 200")
 
     jobs = []
-    cold_done = False
+    cold_done = set()
     for page in pages:
         jobs.append((page, "uncached"))
-        if page["name"] == "case study" and not cold_done:
-            # The issue's target page once more, rendered as by a fresh process.
+        if page["name"] in render.COLD_ROWS and page["name"] not in cold_done:
+            # Issue 17's render-cost pages once more, with nothing cached (bench/render.py).
             jobs.append((page, "cold"))
-            cold_done = True
+            cold_done.add(page["name"])
         if page["cacheable"]:
             jobs.append((page, "cached"))
 
@@ -510,6 +516,15 @@ def main():
                     "queries": queries,
                 }
             )
+        log("loading a case study with a new unknown parameter per request and the ceiling")
+        busting_row = busting.row(pages, site_url, ceiling_url, args, fetch, load_against_ceiling)
+        if busting_row:
+            ceilings.append(busting_row["ceiling"])
+            rows.append(busting_row)
+        # Varnish (deploy/varnish/site.vcl) in front of the production server (bench/edge.py).
+        measure = lambda url: load_against_ceiling(url, ceiling_url + "/", args)  # noqa: E731
+        rows.append(edge.case_study_row(pages, site_url, measure, fetch))
+        ceilings.append(rows[-1]["ceiling"])
         log("search latency, one reader at a time")
         extra["Search, one reader at a time"] = search_latency(site_url, args.search_rounds)
         host, port = site_url.removeprefix("http://").split(":")

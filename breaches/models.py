@@ -5,7 +5,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Max, Min, Prefetch, Q, prefetch_related_objects
+from django.db.models import Max, Min, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
@@ -20,7 +20,6 @@ from wagtail.admin.panels import (
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
-from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, Site
 from wagtail.search import index
 
@@ -29,7 +28,7 @@ from breaches.blocks import CaseStudyStreamBlock
 from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
-from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public
+from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public, reads_query
 
 CASE_STUDIES_PER_PAGE = 10
 FIRST_YEAR = 1990
@@ -92,22 +91,26 @@ class BreachType(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
 
-def _card_prefetches():
-    return (
-        "breach_types",
-        Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions()),
-    )
+# What a card shows besides its own row; the hero image itself comes with the row.
+_CARD_PREFETCHES = ("breach_types", "hero_image__renditions")
 
 
 def _card_queryset():
-    """Case studies ready to show as cards: types and image renditions fetched in bulk so a
-    list costs the same number of queries whatever its length."""
-    return public(BreachCaseStudyPage.objects.live()).prefetch_related(*_card_prefetches())
+    """Case studies ready to show as cards: the hero image joined, types and image renditions
+    fetched in bulk, so a list costs three queries whatever its length. A card never shows the
+    body, the longest column: left in the database."""
+    return (
+        public(BreachCaseStudyPage.objects.live())
+        .defer("body")
+        .select_related("hero_image")
+        .prefetch_related(*_CARD_PREFETCHES)
+    )
 
 
 def prefetch_cards(pages):
-    """The same for case studies already loaded (a list): their types and images in bulk."""
-    prefetch_related_objects(pages, *_card_prefetches())
+    """The same for case studies already loaded (a list): their types, images and renditions
+    in bulk."""
+    prefetch_related_objects(pages, *_CARD_PREFETCHES)
     return pages
 
 
@@ -186,6 +189,7 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         return queryset
 
     @path("")
+    @reads_query("type", "sector", "year", "page")
     def index_route(self, request):
         options = self.filter_options()
         chosen = self.read_filters(request, options)
@@ -222,6 +226,7 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         )
 
     @path("feed/", name="feed")
+    @reads_query()
     def feed_route(self, request):
         return CaseStudyFeed()(request, index_page=self)
 
@@ -419,22 +424,46 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
 
     @cached_property
     def breach_type_list(self):
-        """The page's breach types in one query (or none, when they were prefetched)."""
+        """The page's breach types: fetched with its related case studies' (the page shows
+        both), or from the prefetched values."""
+        self.get_related_posts()
         return list(self.breach_types.all())
 
     def get_related_posts(self):
-        """Up to three related case studies (breaches/related.py says how they are chosen)."""
-        return related.related_posts(self, _card_queryset())
+        """Up to three related case studies as cards (breaches/related.py says how they are
+        chosen), loaded once per instance."""
+        return self._related_cards
+
+    @cached_property
+    def _related_cards(self):
+        # Four queries whatever the page shows: the related cards (ranked without the image
+        # join, which only widens the rows it sorts); the breach types, the hero images and
+        # their renditions of this page and its cards together.
+        cards = related.related_posts(
+            self, _card_queryset().select_related(None).prefetch_related(None)
+        )
+        saved_types = related.in_database(self, self.breach_types.all())
+        prefetch_related_objects([self, *cards] if saved_types else cards, "breach_types")
+        prefetch_related_objects([self, *cards], "hero_image__renditions")
+        return cards
+
+    def _hero_image_with_renditions(self):
+        self.get_related_posts()
+        return self.hero_image
 
     def get_breadcrumbs(self, request=None):
         """The pages from the site's home to this one (remembered: the template and the
-        JSON-LD both need them)."""
+        JSON-LD both need them). The ancestors are the same for every case study: kept with
+        the site snapshot, which every publish, move or deletion replaces."""
         if getattr(self, "_breadcrumbs", None) is None:
             site = Site.find_for_request(request) if request else self.get_site()
-            ancestors = self.get_ancestors()
-            if site:
-                ancestors = ancestors.filter(depth__gte=site.root_page.depth)
-            self._breadcrumbs = list(ancestors) + [self]
+            top = site.root_page.depth if site else 1
+            parent_path = self.path[: -self.steplen]
+            ancestors = memoised(
+                ("ancestors", parent_path, top),
+                lambda: list(self.get_ancestors().filter(depth__gte=top)),
+            )
+            self._breadcrumbs = [*ancestors, self]
         return self._breadcrumbs
 
     def get_context(self, request, *args, **kwargs):
@@ -447,14 +476,7 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         context["breadcrumbs"] = SimpleLazyObject(lambda: self.get_breadcrumbs(request))
         context["callback_form"] = self.get_callback_form(request)
         if self.hero_image_id:
-            context["hero_image"] = SimpleLazyObject(
-                lambda: (
-                    get_image_model()
-                    .objects.prefetch_renditions()
-                    .filter(pk=self.hero_image_id)
-                    .first()
-                )
-            )
+            context["hero_image"] = SimpleLazyObject(self._hero_image_with_renditions)
         return context
 
 

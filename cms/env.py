@@ -192,3 +192,50 @@ def env_networks(name, default=(), environ=None):
                 f"{name} must list addresses or networks such as 10.0.0.0/8, not {item!r}."
             ) from None
     return networks
+
+
+def frontend_cache_from_env(environ=None):
+    """``WAGTAILFRONTENDCACHE`` from ``FRONTEND_CACHE_URL``: the caches in front of the app
+    servers that purges must reach (docs/scaling.md, "The edge tier"). Empty: none.
+
+    A comma-separated list of ``http://host:port`` (Varnish or any cache taking HTTP PURGE),
+    ``cloudflare://<zone id>`` (the API token from ``CLOUDFLARE_API_TOKEN``) and
+    ``cloudfront://<distribution id>`` (boto3 finds the AWS keys or role itself).
+    """
+    environ = os.environ if environ is None else environ
+    backends = {}
+    for url in env_str("FRONTEND_CACHE_URL", environ=environ).split(","):
+        url = url.strip()
+        if not url:
+            continue
+        parts = urlsplit(url)
+        scheme, target = parts.scheme.lower(), parts.netloc
+        if scheme in ("http", "https") and target:
+            config = {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+                "LOCATION": f"{scheme}://{target}",
+            }
+        elif scheme == "cloudflare" and target:
+            token = env_str("CLOUDFLARE_API_TOKEN", environ=environ).strip()
+            if not token:
+                raise ImproperlyConfigured(
+                    "FRONTEND_CACHE_URL names Cloudflare: set CLOUDFLARE_API_TOKEN to a token "
+                    "that may purge the zone's cache."
+                )
+            config = {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+                "ZONEID": target,
+                "BEARER_TOKEN": token,
+            }
+        elif scheme == "cloudfront" and target:
+            config = {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+                "DISTRIBUTION_ID": target,
+            }
+        else:
+            raise ImproperlyConfigured(
+                "FRONTEND_CACHE_URL lists http://host:port, cloudflare://<zone id> or "
+                f"cloudfront://<distribution id>, not {url!r}."
+            )
+        backends[f"{scheme}-{len(backends)}"] = config
+    return backends

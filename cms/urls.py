@@ -7,13 +7,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from home import health
 from home import views as home_views
+from home.page_cache import reads_query
 from search import views as search_views
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    # Its index pages are ?p=N; anything else is dropped (home/page_cache/query.py).
+    path("sitemap.xml", reads_query("p")(sitemap), name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     path(".well-known/security.txt", home_views.security_txt, name="security_txt"),
     path("cookies/", include("home.consent.urls")),

@@ -23,6 +23,10 @@ class CallBackFormMixin(models.Model):
 
     callback_panels = [FieldPanel("callback_form", heading="Call-back form")]
 
+    # The box thanks the reader after a no-script submission (leads/views.py redirects to
+    # ?callback=sent); every other query parameter is dropped (home/page_cache/query.py).
+    query_params = ("callback",)
+
     class Meta:
         abstract = True
 

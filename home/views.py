@@ -8,9 +8,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from home.models import SiteSettings
+from home.page_cache import reads_query
 
 
 @require_GET
+@reads_query()
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
     """Keeps crawlers out of the admin and search results, and points them at the sitemap."""
@@ -27,6 +29,7 @@ def robots_txt(request):
 
 
 @require_GET
+@reads_query()
 @cache_control(max_age=86400, public=True)
 def security_txt(request):
     """RFC 9116: tells a security researcher where to report a vulnerability.

@@ -28,7 +28,7 @@ from wagtail.search.utils import normalise_query_string
 from breaches import search_index
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, BreachType, prefetch_cards
 from home.models import SiteSettings
-from home.page_cache import memoised, public
+from home.page_cache import memoised, public, reads_query
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +265,7 @@ def count_hit(query):
 
 
 @require_GET
+@reads_query("q", "type", "page", "callback")
 def search(request):
     """Full-text search over live, public case studies, with promoted results first."""
     # Control characters (NUL above all, which PostgreSQL cannot store) become spaces.

@@ -17,6 +17,7 @@ from tests.database_state import (
     write_sequences,
     write_table,
 )
+from tests.edge_services import VARNISHD, have_varnishd
 from tests.fault_services import (  # noqa: F401 - fixtures
     database_through_proxy,
     postgres_proxy,
@@ -30,10 +31,19 @@ ARTIFACTS = Path(
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip, with the reason, what this run cannot do; in CI a missing browser is an error."""
+    """Skip, with the reason, what this run cannot do; in CI a missing browser or varnishd is
+    an error."""
     have_chromium = Path(CHROMIUM).exists()
     require_browser = os.environ.get("REQUIRE_BROWSER") == "1"
+    require_varnish = os.environ.get("REQUIRE_VARNISH") == "1"
     for item in items:
+        if "varnish" in item.keywords and not have_varnishd():
+            if require_varnish:
+                item.add_marker(
+                    pytest.mark.xfail(reason="varnishd missing", strict=True, run=False)
+                )
+            else:
+                item.add_marker(pytest.mark.skip(reason=f"no varnishd at {VARNISHD}"))
         if "browser" in item.keywords and not have_chromium:
             if require_browser:
                 item.add_marker(

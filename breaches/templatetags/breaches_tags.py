@@ -2,6 +2,7 @@ from django import template
 from django.db.models import Q
 
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, _card_queryset
+from home.page_cache import memoised
 
 register = template.Library()
 
@@ -28,5 +29,6 @@ def case_study_highlights(context, count=HIGHLIGHTS):
         "request": context.get("request"),
         "featured": featured,
         "latest": latest,
-        "index_page": BreachIndexPage.objects.live().first(),
+        # The same for every page: kept with the site snapshot until the next publish.
+        "index_page": memoised("breach-index-page", lambda: BreachIndexPage.objects.live().first()),
     }

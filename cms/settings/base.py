@@ -15,6 +15,7 @@ from cms.env import (
     env_list,
     env_networks,
     env_str,
+    frontend_cache_from_env,
     media_origin,
     media_storage_from_env,
     media_urls_expire,
@@ -126,6 +127,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT", 3
     )
+    # JIT compiling costs ~20 ms a query once a plan's estimate passes jit_above_cost, which
+    # a page's few-millisecond queries reach as tables grow (docs/scaling.md, "Render cost").
+    # DATABASE_JIT=true leaves the server's setting (e.g. behind PgBouncer, which refuses
+    # start-up options: then `ALTER DATABASE ... SET jit = off`).
+    if not env_bool("DATABASE_JIT", False):
+        DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several processes must agree on rate limits,
@@ -235,6 +242,9 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAIL_I18N_ENABLED = False
+# The caches in front of the app servers (Varnish, a CDN), purged by the page cache's purge
+# graph through Wagtail's frontend cache (home/page_cache/edge.py). Empty: none.
+WAGTAILFRONTENDCACHE = frontend_cache_from_env()
 
 # Leads: what deployments may set from the environment. leads/conf.py holds every LEADS_*
 # setting's default and says what each is for.

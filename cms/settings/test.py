@@ -29,6 +29,8 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
+# No edge cache unless a test starts one, whatever FRONTEND_CACHE_URL says.
+WAGTAILFRONTENDCACHE = {}
 # Each test process writes the offline contact copy in its own place, never the checkout's var/.
 OFFLINE_COPY_PATH = Path(tempfile.mkdtemp(prefix="cms-tests-")) / "offline-contact.json"
 # The lead spool: no stream unless a test gives one, and a directory of this process's own.

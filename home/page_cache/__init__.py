@@ -8,7 +8,8 @@ editor publishes, or another visitor's page.
 
 Where things are: ``conf`` (settings and their defaults), ``keys`` (keys and version tokens:
 when something stored is current), ``local`` (each process's copy, kept honest by Redis
-pub/sub), ``purge`` (the purge API and dependents registry), ``signals`` (what purges what),
+pub/sub), ``purge`` (the purge API and dependents registry), ``edge`` (the same purges sent
+to Varnish or a CDN through Wagtail's frontend cache), ``signals`` (what purges what),
 ``middleware`` (serving and storing pages), ``revalidate`` (after a purge: the previous copy
 and one render per page), ``fragments`` (parts of pages), ``snapshot`` (the
 site snapshot), ``routing`` (one-query routing below the home page), ``adapters`` (every
@@ -32,6 +33,11 @@ Hooking in (other apps use only the names below):
 * ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
   for page models and views.
 * ``route_below``: HomePage's one-query routing; ``connect_signals``: for HomeConfig.ready.
+* ``reads_query(*names)``: a view (or a routable page's route method) reads only these query
+  parameters; page models say the same with a ``query_params`` class attribute, applied by
+  ``declare_page_query`` (the ``before_serve_page`` hook home/wagtail_hooks.py registers).
+  Everything else is dropped before the view runs and from every cache key
+  (home/page_cache/query.py).
 * ``cache_recovered``: a signal sent when Redis answers again after an outage (the generation
   has been replaced by then); whoever keeps derived data in the shared cache outside the
   version tokens forgets it here. ``MissedPurge`` is the model recording purges that did not
@@ -50,6 +56,7 @@ from home.page_cache.purge import (
     register_dependents,
     unregister_dependents,
 )
+from home.page_cache.query import declare_page_query, reads_query
 from home.page_cache.recovery import cache_recovered
 from home.page_cache.routing import route_below
 from home.page_cache.signals import connect_signals
@@ -60,6 +67,7 @@ __all__ = [
     "MissedPurge",
     "cache_recovered",
     "connect_signals",
+    "declare_page_query",
     "fragment_lookup",
     "mark_uncacheable",
     "memoised",
@@ -67,6 +75,7 @@ __all__ = [
     "purge_all",
     "purge_pages",
     "purge_paths",
+    "reads_query",
     "register_dependents",
     "route_below",
     "unregister_dependents",

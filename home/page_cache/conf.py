@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 # Campaign and click identifiers: they change nothing on the page (the call-back form reads
-# them in the browser), so they are dropped from the key instead of splitting the cache.
+# them in the browser). Pages never see them (no page declares them, home/page_cache/query.py);
+# for a view that declared nothing they are the only parameters its cached copy may serve.
 TRACKING_PARAM_PREFIXES = ("utm_",)
 TRACKING_PARAMS = frozenset(
     {
@@ -31,8 +32,8 @@ TRACKING_PARAMS = frozenset(
 )
 
 DEFAULTS = {
-    # Off: every request is rendered, and neither shared fragments nor the site snapshot are
-    # used (each render costs what it would in a freshly started process).
+    # Off: every request is rendered and no shared fragment is used. The site snapshot stays
+    # (PAGE_CACHE_SNAPSHOT_ENABLED): purges replace the tokens it is kept under either way.
     "PAGE_CACHE_ENABLED": True,
     # Server-side lifetime. Purges make a long one safe; the TTL only bounds memory.
     "PAGE_CACHE_TIMEOUT": 600,
@@ -59,7 +60,8 @@ DEFAULTS = {
     # value: the consent choice ("group=version|group=-1"). Part of the key, never shared
     # between different values. Anything that does not look like such a value bypasses.
     "PAGE_CACHE_VARY_COOKIES": ("cookie_consent",),
-    # Beyond these, a query string is someone's cache-busting, not a page: served, not stored.
+    # Beyond these many declared parameters (home/page_cache/query.py), or this long once
+    # encoded, a query string is someone's cache-busting, not a page: served, not stored.
     "PAGE_CACHE_MAX_QUERY_PARAMS": 4,
     "PAGE_CACHE_MAX_QUERY_LENGTH": 200,
     # Always purged when any page is published, unpublished, moved or deleted.
@@ -105,6 +107,10 @@ DEFAULTS = {
     # (readers the page cache does not serve, new query strings, the first reader after a
     # purge); see home/page_cache/fragments.py. Off when the page cache is off.
     "PAGE_FRAGMENTS_ENABLED": True,
+    # The per-process site snapshot (home/page_cache/snapshot.py), with or without the page
+    # cache. Off: every request looks up the site, its settings and restrictions again, as a
+    # freshly started process does.
+    "PAGE_CACHE_SNAPSHOT_ENABLED": True,
     # Site settings models (app_label.ModelName, subclasses of Wagtail's BaseSiteSetting) the
     # site snapshot keeps for each site and hands to every page request.
     "PAGE_CACHE_SNAPSHOT_SETTINGS": ("home.SiteSettings",),

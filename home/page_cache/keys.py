@@ -30,6 +30,8 @@ GENERATION_KEY = "pagecache:gen"
 PATH_PREFIX = "pagecache:path:"
 ENTRY_PREFIX = "pagecache:entry:"
 FRAGMENT_PREFIX = "pagecache:fragment:"
+# Which query parameters the page at a path reads (home/page_cache/query.py).
+DECLARED_PREFIX = "pagecache:declared:"
 EPOCH_KEY = "pagecache:epoch"
 # When each replaced generation was replaced (purge_all): how long its pages have been out of
 # date, kept only as long as they may be served as a previous copy.

@@ -8,19 +8,35 @@ when this process's local layer (home/page_cache/local.py) holds them.
 import hashlib
 import json
 import re
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 
-from home.page_cache.conf import TRACKING_PARAM_PREFIXES, TRACKING_PARAMS, setting
-from home.page_cache.keys import ENTRY_PREFIX, GENERATION_KEY, digest, ensure_tokens, path_key
+from home.page_cache.conf import setting
+from home.page_cache.keys import (
+    DECLARED_PREFIX,
+    ENTRY_PREFIX,
+    GENERATION_KEY,
+    digest,
+    ensure_tokens,
+    path_key,
+)
 from home.page_cache.local import checked_local_layer
+from home.page_cache.query import (
+    declare_view_query,
+    declared,
+    declared_pairs,
+    encode,
+    has_untracked_params,
+    is_tracking,
+)
 from home.page_cache.revalidate import Refill, make_entry
 
 HIT, MISS, BYPASS, STALE = "HIT", "MISS", "BYPASS", "STALE"
+# What a page declared, when no current entry or record says.
+UNKNOWN = object()
 
 _PAIR = r"[\w.:+-]{1,40}=[\w.:+-]{0,40}"
 _VARY_COOKIE_VALUE = re.compile(rf"^{_PAIR}(\|{_PAIR}){{0,9}}$")
@@ -32,7 +48,8 @@ def mark_uncacheable(request, reason="view"):
 
 
 def request_key(request):
-    """(entry key, path key) for a cacheable request, or (None, reason) to bypass."""
+    """(the entry key of the page without query parameters, path key) for a cacheable
+    request, or (None, reason) to bypass."""
     if not setting("PAGE_CACHE_ENABLED"):
         return None, "disabled"
     if request.method not in ("GET", "HEAD"):
@@ -56,23 +73,50 @@ def request_key(request):
             return None, "vary-cookie"
         vary_parts.append(f"{name}={'|'.join(sorted(value.split('|')))}")
 
-    params = []
-    tracked = False
-    for name, values in request.GET.lists():
-        if name in TRACKING_PARAMS or name.startswith(TRACKING_PARAM_PREFIXES):
-            tracked = True
-            continue
-        params.extend((name, value) for value in values)
-    # Encoded, so '?a=1%26b%3D2' and '?a=1&b=2' can never share an entry.
-    query = urlencode(sorted(params))
-    if len(params) > setting("PAGE_CACHE_MAX_QUERY_PARAMS") or len(query) > setting(
-        "PAGE_CACHE_MAX_QUERY_LENGTH"
-    ):
-        return None, "query"
-    request._page_cache_tracked = tracked
+    request._page_cache_vary = vary_parts
+    request._page_cache_tracked = any(is_tracking(name) for name in request.GET)
+    request._page_cache_queried = has_untracked_params(request)
+    return entry_key(request), path_key(path)
 
-    raw = json.dumps([request.scheme, request.get_host(), path, query, vary_parts])
-    return ENTRY_PREFIX + digest(raw), path_key(path)
+
+def entry_key(request, pairs=()):
+    """The entry key of this request's page with these declared (name, value) pairs."""
+    raw = json.dumps(
+        [request.scheme, request.get_host(), request.path, encode(pairs), request._page_cache_vary]
+    )
+    return ENTRY_PREFIX + digest(raw)
+
+
+def _within_limits(pairs):
+    return len(pairs) <= setting("PAGE_CACHE_MAX_QUERY_PARAMS") and len(encode(pairs)) <= setting(
+        "PAGE_CACHE_MAX_QUERY_LENGTH"
+    )
+
+
+def declared_key(request):
+    """Where the page at this request's address records which parameters it reads."""
+    raw = json.dumps([request.scheme, request.get_host(), request.path])
+    return DECLARED_PREFIX + digest(raw)
+
+
+def names_in(entry):
+    """The names a page entry records as declared (None: undeclared, as are entries stored
+    before declarations existed)."""
+    return entry[5] if len(entry) > 5 else None
+
+
+def variant_key(request, plain_key, names):
+    """The key this request's page is kept under, given what the page declared (None: it
+    declared nothing; UNKNOWN: no current record says), or None when only rendering it can
+    tell."""
+    if not request._page_cache_queried:
+        return plain_key
+    if names is None or names is UNKNOWN:
+        return None
+    pairs = declared_pairs(request, names)
+    if not pairs:
+        return plain_key
+    return entry_key(request, pairs) if _within_limits(pairs) else None
 
 
 def storable(request, response):
@@ -127,30 +171,51 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        entry_key, path_key_or_reason = request_key(request)
-        if entry_key is None:
+        plain_key, path_key_or_reason = request_key(request)
+        if plain_key is None:
             return self._bypass(request, self.get_response(request), path_key_or_reason)
         path_key = path_key_or_reason
 
+        queried = request._page_cache_queried
         local = checked_local_layer(request)
         if local is not None:
             generation = local.tokens.get(GENERATION_KEY)
             path_token = local.tokens.get(path_key)
-            entry = local.entries.get(entry_key)
-            if generation and path_token and entry and entry[:2] == (generation, path_token):
+            entry = self._current(local.entries.get(plain_key), generation, path_token)
+            key = variant_key(request, plain_key, names_in(entry) if entry else UNKNOWN)
+            if key and key != plain_key:
+                entry = self._current(local.entries.get(key), generation, path_token)
+            if key and entry:
                 return self._hit(request, entry)
 
-        found = cache.get_many([GENERATION_KEY, path_key, entry_key])
+        keys = [GENERATION_KEY, path_key, plain_key]
+        if queried:
+            keys.append(declared_key(request))
+        found = cache.get_many(keys)
         generation, path_token = found.get(GENERATION_KEY), found.get(path_key)
-        entry = found.get(entry_key)
         if generation is None or path_token is None:
             generation, path_token = ensure_tokens(path_key)
-        if entry and entry[0] == generation and entry[1] == path_token:
+        previous = found.get(plain_key)
+        entry = self._current(previous, generation, path_token)
+        # With a query string, what the page reads is recorded in its plain entry, and beside
+        # it for when that entry is gone (home/page_cache/query.py).
+        known = UNKNOWN
+        if entry:
+            known = names_in(entry)
+        elif queried:
+            record = self._current(found.get(keys[3]), generation, path_token)
+            known = record[2] if record else UNKNOWN
+        key = variant_key(request, plain_key, known)
+        if key and key != plain_key:
+            previous = cache.get(key)
+            entry = self._current(previous, generation, path_token)
+        if key and entry:
             if local is not None:
-                local.remember(entry_key, entry, {GENERATION_KEY: generation, path_key: path_token})
+                local.remember(key, entry, {GENERATION_KEY: generation, path_key: path_token})
             return self._hit(request, entry)
 
-        refill = Refill(entry_key, path_key, generation, path_token, entry)
+        # Only where the key is known before rendering is there a previous copy to go by.
+        refill = Refill(key or plain_key, path_key, generation, path_token, key and previous)
         try:
             decision = refill.decide()
             if decision == "stale":
@@ -160,12 +225,16 @@ class PageCacheMiddleware:
                 if fresh is not None:
                     return self._hit(request, fresh)
             response = self.get_response(request)
-            return self._store(request, response, entry_key, refill)
+            return self._store(request, response, refill, plain_key, queried, keys, known)
         finally:
             refill.release()
 
-    def _store(self, request, response, entry_key, refill):
+    def _store(self, request, response, refill, plain_key, queried, keys, known):
         generation, path_token = refill.generation, refill.path_token
+        names = declared(request)
+        if names is not None:
+            # The view saw only what it declared (home/page_cache/query.py).
+            request._page_cache_tracked = False
         reason = storable(request, response)
         if reason:
             return self._bypass(request, response, reason)
@@ -173,6 +242,16 @@ class PageCacheMiddleware:
             # No tokens: the shared cache is unreachable (home/page_cache/backend.py). The
             # page is served as rendered, and kept nowhere: a purge could not reach it.
             return self._bypass(request, response, "no-shared-cache")
+        key = plain_key
+        if names is None and queried:
+            # Nobody knows which parameters it read: one entry per query string would let
+            # anyone fill the cache.
+            return self._bypass(request, response, "undeclared-query")
+        if names:
+            pairs = declared_pairs(request, names)
+            if not _within_limits(pairs):
+                return self._bypass(request, response, "query")
+            key = entry_key(request, pairs) if pairs else plain_key
         if "Cache-Control" not in response:
             response["Cache-Control"] = setting("PAGE_CACHE_CONTROL")
         patch_vary_headers(response, ("Cookie",))
@@ -189,12 +268,26 @@ class PageCacheMiddleware:
             response.status_code,
             headers,
             response.content,
+            names,
             refill.epoch,
         )
-        cache.set(entry_key, entry, timeout=setting("PAGE_CACHE_TIMEOUT"))
+        cache.set(key, entry, timeout=setting("PAGE_CACHE_TIMEOUT"))
+        if queried and known is UNKNOWN:
+            record = (generation, path_token, names)
+            cache.set(keys[3], record, timeout=setting("PAGE_CACHE_TIMEOUT"))
         # Not remembered locally: the tokens were read before rendering and may have been
         # replaced since; the next hit fetches entry and tokens together from Redis.
         return _stamp(response, MISS)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Views that declare their query parameters see only those (pages: a Wagtail hook).
+        declare_view_query(request, view_func)
+
+    @staticmethod
+    def _current(entry, generation, path_token):
+        if entry and generation and path_token and entry[:2] == (generation, path_token):
+            return entry
+        return None
 
     def _hit(self, request, entry):
         status, headers, content = entry[2:5]

@@ -12,6 +12,7 @@ from django.db import transaction
 from wagtail.models import Site
 
 from home.page_cache.conf import setting
+from home.page_cache.edge import purge_edge_everything, purge_edge_paths
 from home.page_cache.keys import (
     EPOCH_KEY,
     GENERATION_KEY,
@@ -26,13 +27,17 @@ from home.page_cache.revalidate import note_replaced
 logger = logging.getLogger(__name__)
 
 
-def purge_all(allow_stale=True):
-    """Forget every cached page in every process (site settings, snippets, images changed).
+def purge_all(allow_stale=True, *, edge=True):
+    """Forget every cached page in every process (site settings, snippets, images changed),
+    and at the edge (home/page_cache/edge.py) unless ``edge=False``.
 
     Anonymous readers may still be served a page's previous copy, for at most
     PAGE_CACHE_STALE_SECONDS, while one request renders it again (home/page_cache/revalidate.py);
     ``allow_stale=False`` also replaces the epoch, so no earlier copy is ever served again
     (access rules changed, something must disappear at once)."""
+    if edge:
+        # Registered before Redis is touched: the edge is purged whatever Redis does.
+        purge_edge_everything()
     replaced = cache.get(GENERATION_KEY)
     tokens = {GENERATION_KEY: new_token()}
     if not allow_stale:
@@ -46,9 +51,13 @@ def purge_all(allow_stale=True):
         layer.clear()
 
 
-def purge_paths(paths):
-    """Forget the cached pages at these paths (every host, every query-string variant)."""
-    keys = {path_key(path) for path in paths if path}
+def purge_paths(paths, *, edge=True):
+    """Forget the cached pages at these paths (every host, every query-string variant), and
+    at the edge (home/page_cache/edge.py) unless ``edge=False``."""
+    paths = [path for path in paths if path]
+    if edge:
+        purge_edge_paths(normalise_path(path) for path in paths)
+    keys = {path_key(path) for path in paths}
     if keys:
         missed = cache.set_many({key: new_token() for key in keys}, timeout=None)
         _announce("\n".join(sorted(keys)), missed)
@@ -69,9 +78,10 @@ def _announce(message, missed):
 
 def on_commit_too(func, *args):
     """Run now (so this process and tests see it at once) and again after commit, so a page
-    rendered from the pre-commit data in another process meanwhile is not kept."""
+    rendered from the pre-commit data in another process meanwhile is not kept. The edge is
+    told by the first run, which waits for the commit itself (home/page_cache/edge.py)."""
     func(*args)
-    transaction.on_commit(lambda: func(*args))
+    transaction.on_commit(lambda: func(*args, edge=False))
 
 
 _dependents = []

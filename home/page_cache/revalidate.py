@@ -49,8 +49,8 @@ from home.page_cache.keys import (
     new_token,
 )
 
-# An entry: (generation, path token, status, headers, content, epoch).
-ENTRY_LENGTH = 6
+# An entry: (generation, path token, status, headers, content, declared query names, epoch).
+ENTRY_LENGTH = 7
 POLL_SECONDS = 0.02
 
 
@@ -77,8 +77,8 @@ def note_replaced(generation):
         cache.add(REPLACED_PREFIX + generation, time.time(), timeout=math.ceil(bound) + 1)
 
 
-def make_entry(generation, path_token, status, headers, content, epoch):
-    return (generation, path_token, status, headers, content, epoch)
+def make_entry(generation, path_token, status, headers, content, names, epoch):
+    return (generation, path_token, status, headers, content, names, epoch)
 
 
 def acceptable_stale(entry, path_token, epoch, replaced_at, now):
@@ -88,7 +88,7 @@ def acceptable_stale(entry, path_token, epoch, replaced_at, now):
     out_of_date = now - replaced_at
     return (
         entry[1] == path_token
-        and entry[5] == epoch
+        and entry[6] == epoch
         and 0 <= out_of_date <= setting("PAGE_CACHE_STALE_SECONDS")
     )
 

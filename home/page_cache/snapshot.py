@@ -114,6 +114,8 @@ class _Memo:
         self.lock = threading.Lock()
 
     def snapshot(self, request):
+        if not setting("PAGE_CACHE_SNAPSHOT_ENABLED"):
+            return None
         tokens = current_tokens(["/"], request)
         if tokens is None:
             return None

@@ -81,6 +81,19 @@ class TestRelatedPosts:
         page = case_study_factory(title="Main", breach_types=[shared])
         assert page.get_related_posts() == []
 
+    def test_picks_and_types_held_in_memory_count_as_in_a_preview(
+        self, fresh_index, case_study_factory
+    ):
+        shared = BreachType.objects.create(name="Shared")
+        case_study_factory(title="Unrelated", sector="retail")
+        case_study_factory(title="Shares a type", sector="retail", breach_types=[shared])
+        picked = case_study_factory(title="Picked", sector="retail")
+        page = case_study_factory(title="Main", sector="police")
+        # Edited, not saved: what a preview renders.
+        page.related_links.add(page.related_links.model(related_page=picked, sort_order=0))
+        page.breach_types = [shared]
+        assert _titles(page.get_related_posts()) == ["Picked", "Shares a type"]
+
     def test_related_posts_shown_on_the_page(self, client, fresh_index, case_study_factory):
         other = case_study_factory(title="Read this next")
         page = case_study_factory(title="Main", related=[other])

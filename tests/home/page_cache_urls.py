@@ -9,7 +9,7 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
 from cms.urls import urlpatterns as site_urlpatterns
-from home.page_cache import mark_uncacheable
+from home.page_cache import mark_uncacheable, reads_query
 
 RENDERS = {"count": 0}
 
@@ -46,6 +46,11 @@ def plain(request):
     return _counted("plain")
 
 
+@reads_query("a")
+def echo(request):
+    return HttpResponse(f"GET={request.GET.urlencode()} path={request.get_full_path()}")
+
+
 def whoami(request):
     name = request.user.username if request.user.is_authenticated else "anonymous"
     flashes = " ".join(str(message) for message in messages.get_messages(request))
@@ -63,6 +68,7 @@ urlpatterns = [
     path("t/private/", private_view),
     path("t/marked/", marked),
     path("t/plain/", plain),
+    path("t/echo/", echo),
     path("t/whoami/", whoami),
     path("t/flash/", flash_then_redirect),
     path("", include(site_urlpatterns)),

@@ -1,15 +1,26 @@
-"""Query budgets for the site shell's pages, rendered uncached for an anonymous reader.
+"""Query budgets for the site's pages, rendered uncached for an anonymous reader.
 
 The counts are what the pages cost today (Wagtail's routing is one query per URL segment);
 a change that adds queries per item in a list shows up here before it shows up in `make bench`.
+`TestRenderPath` measures the render itself: no page cache and no shared fragments, as the
+bench's cold server (bench/cold_settings.py) renders every request.
 """
 
+import io
+
 import pytest
+from django.core.files.images import ImageFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
 
+from breaches.models import BreachCaseStudyPage, BreachIndexPage
 from home.models import StandardPage
+from tests.breaches.conftest import make_breach_types, make_case_study
+
+CASE_STUDY = "/case-studies/west-midlands-police-data-breaches/"
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +69,55 @@ class TestQueryBudgets:
             response = Client().get("/about/")
         assert response["X-Cache"] == "HIT"
         assert len(captured.captured_queries) == 0
+
+
+def _image(name):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (320, 180), (11, 79, 138)).save(buffer, format="PNG")
+    image = get_image_model()(title=name, description="A blue rectangle")
+    image.file = ImageFile(buffer, name=f"{name}.png")
+    image.save()
+    return image
+
+
+@pytest.mark.django_db
+class TestRenderPath:
+    """A full render with the page cache and its fragments off (the bench's cold server), in
+    a warm process: the site snapshot is kept, as by any running server (its own rows are
+    counted once per purge, not per page). Issue 17: a case study in at most 6 queries."""
+
+    BUDGETS = {"/": 6, "/case-studies/": 6, CASE_STUDY: 6}
+
+    def test_each_page_within_its_budget(self, demo_site):
+        for path, budget in self.BUDGETS.items():
+            assert _queries(path) <= budget, path
+
+    def test_the_count_does_not_grow_with_case_studies_types_images_or_related_posts(
+        self, demo_site
+    ):
+        before = {path: _queries(path) for path in self.BUDGETS}
+        index = BreachIndexPage.objects.get()
+        types = make_breach_types(6)
+        others = [
+            make_case_study(
+                index,
+                hero_image=_image(f"picture-{n}"),
+                breach_types=types[n % 3 : n % 3 + 3],
+                sources=3,
+                featured=n % 2 == 0,
+            )
+            for n in range(12)
+        ]
+        study = BreachCaseStudyPage.objects.get(url_path__endswith=CASE_STUDY)
+        study.breach_types = [*study.breach_types.all(), *types]
+        study.related_links.add(study.related_links.model(sort_order=9, related_page=others[0]))
+        study.save_revision().publish()
+        after = {path: _queries(path) for path in self.BUDGETS}
+        assert after == before
+
+    def test_the_render_shows_the_related_cards_their_pictures_and_the_sources(self, demo_site):
+        html = Client().get(CASE_STUDY).content.decode()
+        related = html[html.index('id="related-heading"') :]
+        assert related.count('class="card case-card"') == 3
+        assert related.count("<picture") == 3
+        assert '<li id="source-1">' in html

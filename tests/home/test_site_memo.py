@@ -25,9 +25,9 @@ def _cached(settings):
 
 # Rendered by a server the page cache does not serve from (every path skipped), with the
 # shared fragments and the site snapshot a running server has; "cold": by one with the page
-# cache off, so without either, as a freshly started process renders every page.
+# cache and the snapshot off, so without either, as a freshly started process renders a page.
 RENDERED = {"PAGE_CACHE_SKIP_PATHS": ("/",)}
-COLD = {"PAGE_CACHE_ENABLED": False}
+COLD = {"PAGE_CACHE_ENABLED": False, "PAGE_CACHE_SNAPSHOT_ENABLED": False}
 
 
 def render(path, cold=False):
@@ -145,6 +145,43 @@ class TestNeverStale:
         home.hero_heading = "A brand new heading for readers"
         home.save_revision().publish()
         assert "A brand new heading for readers" in body("/")
+
+    def test_a_page_published_into_the_menu_shows_in_it_at_once(self, demo_site):
+        home = Page.objects.get(depth=2)
+        assert "Meet the claims team" not in body(CASE_STUDY)
+        team = StandardPage(title="Meet the claims team", slug="team", show_in_menus=True)
+        home.add_child(instance=team)
+        team.save_revision().publish()
+        assert '<a href="/team/">Meet the claims team</a>' in body(CASE_STUDY)
+        team.unpublish()
+        assert "Meet the claims team" not in body(CASE_STUDY)
+
+    def test_a_renamed_index_shows_in_the_breadcrumbs_and_the_index_link_at_once(self, demo_site):
+        body(CASE_STUDY), body("/")
+        index = BreachIndexPage.objects.get()
+        index.title = "Every breach we know of"
+        index.save_revision().publish()
+        crumbs = body(CASE_STUDY).split('aria-label="Breadcrumb"')[1].split("</nav>")[0]
+        assert "Every breach we know of" in crumbs
+        index.slug = "breaches"
+        index.save_revision().publish()
+        assert 'href="/breaches/"' in body("/")
+
+
+@pytest.mark.django_db
+class TestNeverStaleWithThePageCacheOff(TestNeverStale):
+    """The snapshot works with the page cache off (home/page_cache/conf.py): purges still
+    replace the tokens it is kept under, so the same changes are seen at once."""
+
+    @pytest.fixture(autouse=True)
+    def _page_cache_off(self, settings):
+        settings.PAGE_CACHE_ENABLED = False
+
+    def test_the_snapshot_is_used(self, demo_site):
+        assert queries("/about/") <= 1
+
+    def test_a_cached_page_is_not_served_once_restricted(self, demo_site):
+        pytest.skip("nothing is served from the page cache when it is off")
 
 
 @pytest.mark.django_db
