@@ -62,6 +62,8 @@ class LocalLayer:
         self.pid = os.getpid()
         self.entries = OrderedDict()
         self.fragments = OrderedDict()
+        # What each page declared it reads, by declared key: (generation, path token, names).
+        self.declared = {}
         self.tokens = {}
         self.bytes = 0
         self.pubsub = None
@@ -76,6 +78,7 @@ class LocalLayer:
     def clear(self):
         self.entries.clear()
         self.fragments.clear()
+        self.declared.clear()
         self.tokens.clear()
         self.bytes = 0
 

@@ -99,12 +99,6 @@ def declared_key(request):
     return DECLARED_PREFIX + digest(raw)
 
 
-def names_in(entry):
-    """The names a page entry records as declared (None: undeclared, as are entries stored
-    before declarations existed)."""
-    return entry[5] if len(entry) > 5 else None
-
-
 def variant_key(request, plain_key, names):
     """The key this request's page is kept under, given what the page declared (None: it
     declared nothing; UNKNOWN: no current record says), or None when only rendering it can
@@ -177,41 +171,40 @@ class PageCacheMiddleware:
         path_key = path_key_or_reason
 
         queried = request._page_cache_queried
+        # With a query string, what the page reads is recorded beside its entries (a few
+        # bytes, home/page_cache/query.py): fetched instead of the plain page's whole entry.
+        record_key = declared_key(request) if queried else None
         local = checked_local_layer(request)
         if local is not None:
             generation = local.tokens.get(GENERATION_KEY)
             path_token = local.tokens.get(path_key)
-            entry = self._current(local.entries.get(plain_key), generation, path_token)
-            key = variant_key(request, plain_key, names_in(entry) if entry else UNKNOWN)
-            if key and key != plain_key:
-                entry = self._current(local.entries.get(key), generation, path_token)
-            if key and entry:
+            if queried:
+                record = self._current(local.declared.get(record_key), generation, path_token)
+                key = variant_key(request, plain_key, record[2] if record else UNKNOWN)
+            else:
+                key = plain_key
+            entry = self._current(local.entries.get(key), generation, path_token) if key else None
+            if entry:
                 return self._hit(request, entry)
 
-        keys = [GENERATION_KEY, path_key, plain_key]
-        if queried:
-            keys.append(declared_key(request))
-        found = cache.get_many(keys)
+        found = cache.get_many([GENERATION_KEY, path_key, record_key or plain_key])
         generation, path_token = found.get(GENERATION_KEY), found.get(path_key)
         if generation is None or path_token is None:
             generation, path_token = ensure_tokens(path_key)
-        previous = found.get(plain_key)
+        tokens = {GENERATION_KEY: generation, path_key: path_token}
+        if queried:
+            record = self._current(found.get(record_key), generation, path_token)
+            if record and local is not None:
+                local.tokens.update(tokens)
+                local.declared[record_key] = record
+            key = variant_key(request, plain_key, record[2] if record else UNKNOWN)
+            previous = cache.get(key) if key else None
+        else:
+            key, previous = plain_key, found.get(plain_key)
         entry = self._current(previous, generation, path_token)
-        # With a query string, what the page reads is recorded in its plain entry, and beside
-        # it for when that entry is gone (home/page_cache/query.py).
-        known = UNKNOWN
-        if entry:
-            known = names_in(entry)
-        elif queried:
-            record = self._current(found.get(keys[3]), generation, path_token)
-            known = record[2] if record else UNKNOWN
-        key = variant_key(request, plain_key, known)
-        if key and key != plain_key:
-            previous = cache.get(key)
-            entry = self._current(previous, generation, path_token)
         if key and entry:
             if local is not None:
-                local.remember(key, entry, {GENERATION_KEY: generation, path_key: path_token})
+                local.remember(key, entry, tokens)
             return self._hit(request, entry)
 
         # Only where the key is known before rendering is there a previous copy to go by.
@@ -225,11 +218,11 @@ class PageCacheMiddleware:
                 if fresh is not None:
                     return self._hit(request, fresh)
             response = self.get_response(request)
-            return self._store(request, response, refill, plain_key, queried, keys, known)
+            return self._store(request, response, refill, plain_key, queried, record_key)
         finally:
             refill.release()
 
-    def _store(self, request, response, refill, plain_key, queried, keys, known):
+    def _store(self, request, response, refill, plain_key, queried, record_key):
         generation, path_token = refill.generation, refill.path_token
         names = declared(request)
         if names is not None:
@@ -272,9 +265,12 @@ class PageCacheMiddleware:
             refill.epoch,
         )
         cache.set(key, entry, timeout=setting("PAGE_CACHE_TIMEOUT"))
-        if queried and known is UNKNOWN:
+        if names is not None:
+            # What the page reads, for requests with query strings (see __call__).
             record = (generation, path_token, names)
-            cache.set(keys[3], record, timeout=setting("PAGE_CACHE_TIMEOUT"))
+            cache.set(
+                record_key or declared_key(request), record, timeout=setting("PAGE_CACHE_TIMEOUT")
+            )
         # Not remembered locally: the tokens were read before rendering and may have been
         # replaced since; the next hit fetches entry and tokens together from Redis.
         return _stamp(response, MISS)
