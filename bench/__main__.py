@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import busting, edge, faults, formpost, purge_storm, render, rolling
+from bench import busting, edge, faults, formpost, purge_storm, render, rolling, sections
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -422,11 +422,11 @@ def write_results(info, args, corpus, rows, ceilings, extra):
     # `python -m bench purge-storm`.
     path = BENCH / "RESULTS.md"
     text = path.read_text() if path.exists() else ""
-    kept = [(run, run.section_of(text)) for run in (faults, purge_storm)]
+    kept = [(run.HEADING, sections.section_of(run.HEADING, text)) for run in (faults, purge_storm)]
     path.write_text("\n".join(lines))
-    for run, section in kept:
+    for heading, section in kept:
         if section:
-            run.write_section(section, path)
+            sections.write_section(heading, section, path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import collections
 import datetime
 import itertools
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -40,10 +39,11 @@ from pathlib import Path
 
 import psycopg
 
+from bench import __main__ as harness
+
 # bench.__main__ imports this module for its dispatch and this module uses its helpers: the
 # module is bound here and its names are read when called, so either may be imported first.
-from bench import __main__ as harness
-from bench import formpost
+from bench import formpost, sections
 from tests.fault_services import RedisServer, TcpProxy
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cms_bench_faults"
@@ -391,24 +391,7 @@ def report(figures):
     return "\n".join(lines)
 
 
-SECTION = re.compile(r"^## Faults run\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-
-
-def section_of(text):
-    """The faults run's section of a RESULTS.md text, or None."""
-    found = SECTION.search(text)
-    return found.group(0).rstrip("\n") if found else None
-
-
-def write_section(section, path=None):
-    """Puts the section into bench/RESULTS.md in place of the last one, keeping the rest."""
-    path = path or harness.BENCH / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION.search(text):
-        text = SECTION.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
+HEADING = "Faults run"
 
 
 def drain_spool(env, stored, accepted_emails, clock):
@@ -518,7 +501,7 @@ def main(argv=()):
         took=time.monotonic() - began,
     )
     section = report(figures)
-    write_section(section)
+    sections.write_section(HEADING, section)
     print(section)
     harness.log(f"the site's log: {server_log.name}")
     harness.log(f"wrote the faults run into bench/RESULTS.md in {figures['took']:.0f} s")

@@ -28,9 +28,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench import __main__ as harness
+
 # bench.__main__ imports this module for its dispatch and this module uses its helpers: the
 # module is bound here and its names are read when called, so either may be imported first.
-from bench import __main__ as harness
+from bench import sections
 from tests.fault_services import RedisServer
 
 DEFAULT_DATABASE = "cms_bench_storm"
@@ -253,23 +255,7 @@ def report(result, args, pages):
     )
 
 
-SECTION = re.compile(r"^## Purge storm\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-
-
-def section_of(text):
-    found = SECTION.search(text)
-    return found.group(0).rstrip("\n") if found else None
-
-
-def write_section(section, path=None):
-    """Puts the section into bench/RESULTS.md in place of the last one, keeping the rest."""
-    path = path or harness.BENCH / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION.search(text):
-        text = SECTION.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
+HEADING = "Purge storm"
 
 
 def main(argv):
@@ -319,6 +305,6 @@ def main(argv):
         # A comparison, not the site as deployed: printed, not written to RESULTS.md.
         print(section.replace("## Purge storm", "## Purge storm without previous copies"))
     else:
-        write_section(section)
+        sections.write_section(HEADING, section)
         print(section)
     print(json.dumps(result))

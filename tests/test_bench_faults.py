@@ -1,7 +1,8 @@
 """The faults run's bookkeeping (bench/faults.py): where its section goes in bench/RESULTS.md
 and how it tells a lead kept through the database cut from one stored before or never."""
 
-from bench.faults import Outcome, StoredLeads, last_spooled, proxied, write_section
+from bench.faults import HEADING, Outcome, StoredLeads, last_spooled, proxied
+from bench.sections import section_of, write_section
 
 CUT, RESTORED = 35.0, 50.0
 HAPPENED = {"PostgreSQL cut": CUT, "PostgreSQL restored": RESTORED}
@@ -23,7 +24,7 @@ def test_the_section_replaces_the_last_faults_run_and_keeps_the_rest(tmp_path):
         "# Benchmark results\n\n| page |\n\n## Faults run\n\nold table\n\n## Targets\n\n- kept\n"
     )
 
-    write_section("## Faults run\n\nnew table\n", results)
+    write_section(HEADING, "## Faults run\n\nnew table\n", results)
 
     assert results.read_text() == (
         "# Benchmark results\n\n| page |\n\n## Faults run\n\nnew table\n\n## Targets\n\n- kept\n"
@@ -34,9 +35,15 @@ def test_the_section_is_added_at_the_end_when_the_file_has_none(tmp_path):
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n| page |\n")
 
-    write_section("## Faults run\n\nnew table\n", results)
+    write_section(HEADING, "## Faults run\n\nnew table\n", results)
 
     assert results.read_text() == "# Benchmark results\n\n| page |\n\n## Faults run\n\nnew table\n"
+
+
+def test_make_bench_finds_the_section_to_keep_it():
+    text = "# Benchmark results\n\n## Faults run\n\ntable\n\n## Targets\n"
+    assert section_of(HEADING, text) == "## Faults run\n\ntable"
+    assert section_of("Purge storm", text) is None
 
 
 def test_the_drain_time_is_that_of_the_last_lead_answered_during_the_cut():
