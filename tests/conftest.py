@@ -22,6 +22,7 @@ from tests.fault_services import (  # noqa: F401 - fixtures
     database_through_proxy,
     postgres_proxy,
     private_redis,
+    redis_cache,
 )
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

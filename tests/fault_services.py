@@ -231,3 +231,29 @@ def database_through_proxy(postgres_proxy):
     finally:
         connection.close()
         settings_dict["HOST"], settings_dict["PORT"] = original
+
+
+# How long the fail-soft backend waits before trying a dead Redis again, in `redis_cache`.
+REDIS_RETRY_SECONDS = 0.3
+
+
+@pytest.fixture
+def redis_cache(settings, private_redis):
+    """The production cache configuration (home/page_cache/backend.py, cms/settings/base.py)
+    pointed at this test's own redis-server, which the test may kill, freeze or restart; the
+    backend retries a dead Redis after REDIS_RETRY_SECONDS."""
+    # Imported here: bench/ imports this module without Django set up.
+    from home.page_cache.backend import forget_breakers
+
+    forget_breakers()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
+            "LOCATION": private_redis.url,
+            "KEY_PREFIX": "test",
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+        }
+    }
+    settings.PAGE_CACHE_REDIS_RETRY_SECONDS = REDIS_RETRY_SECONDS
+    yield private_redis
+    forget_breakers()

@@ -17,7 +17,6 @@ from breaches.models import BreachCaseStudyPage
 from cms.env import frontend_cache_from_env
 from home.models import SiteSettings
 from home.page_cache import purge_all, purge_paths
-from home.page_cache.backend import forget_breakers
 from home.page_cache.conf import DEFAULTS, TRACKING_PARAM_PREFIXES, TRACKING_PARAMS
 from tests.edge_services import SITE_VCL
 from tests.fault_services import free_port
@@ -133,27 +132,15 @@ class TestPurgeGraphReachesTheEdge:
 
 @pytest.mark.django_db
 def test_edge_purges_go_out_while_redis_is_down(
-    settings, edge, private_redis, case_study, django_capture_on_commit_callbacks
+    edge, redis_cache, case_study, django_capture_on_commit_callbacks
 ):
-    forget_breakers()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
-            "LOCATION": private_redis.url,
-            "KEY_PREFIX": "edge-test",
-            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
-        }
-    }
-    private_redis.kill()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            case_study.save_revision().publish()
-        assert ROOT + case_study.url in sent(edge)
-        with django_capture_on_commit_callbacks(execute=True):
-            purge_all()
-        assert edge[-1] == [ROOT + "/*"]
-    finally:
-        forget_breakers()
+    redis_cache.kill()
+    with django_capture_on_commit_callbacks(execute=True):
+        case_study.save_revision().publish()
+    assert ROOT + case_study.url in sent(edge)
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_all()
+    assert edge[-1] == [ROOT + "/*"]
 
 
 class TestFrontendCacheFromEnv:

@@ -22,27 +22,9 @@ from home.models import SiteSettings, StandardPage
 from home.page_cache import MissedPurge, local
 from home.page_cache.backend import forget_breakers
 from leads.models import Lead
+from tests.fault_services import REDIS_RETRY_SECONDS
 from tests.leads.helpers import submit_from
 from tests.second_factor import sign_in_with_second_factor
-
-RETRY_SECONDS = 0.3
-
-
-@pytest.fixture
-def redis_cache(settings, private_redis):
-    """The production cache configuration, pointed at this test's own Redis."""
-    forget_breakers()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
-            "LOCATION": private_redis.url,
-            "KEY_PREFIX": "fail-soft-test",
-            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
-        }
-    }
-    settings.PAGE_CACHE_REDIS_RETRY_SECONDS = RETRY_SECONDS
-    yield private_redis
-    forget_breakers()
 
 
 def breaker():
@@ -50,7 +32,7 @@ def breaker():
 
 
 def wait_out_the_breaker():
-    time.sleep(RETRY_SECONDS + 0.1)
+    time.sleep(REDIS_RETRY_SECONDS + 0.1)
 
 
 def get(path, **extra):

@@ -18,13 +18,12 @@ from wagtail.models import PageViewRestriction
 
 from home.models import SiteSettings, StandardPage
 from home.page_cache import purge_all, revalidate
-from home.page_cache.backend import forget_breakers
 from home.page_cache.keys import FILL_PREFIX
 from home.page_cache.middleware import request_key
+from tests.fault_services import REDIS_RETRY_SECONDS
 
 READERS = 8
 RENDER_SECONDS = 0.6
-RETRY_SECONDS = 0.3
 OLD_PHONE, NEW_PHONE = "0800 111 2222", "0800 999 8888"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,23 +34,6 @@ def _full_render_budget():
     revalidate.budget.reset()
     yield
     revalidate.budget.reset()
-
-
-@pytest.fixture
-def redis_cache(settings, private_redis):
-    """The production cache configuration, pointed at this test's own Redis."""
-    forget_breakers()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "home.page_cache.backend.FailSoftRedisCache",
-            "LOCATION": private_redis.url,
-            "KEY_PREFIX": "revalidate-test",
-            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
-        }
-    }
-    settings.PAGE_CACHE_REDIS_RETRY_SECONDS = RETRY_SECONDS
-    yield private_redis
-    forget_breakers()
 
 
 class Renders:
@@ -253,7 +235,7 @@ class TestPurgesThatAllowNoPreviousCopy:
         assert cache.breaker.is_down
         assert read("/about/")[:2] == (200, "BYPASS")
         redis_cache.thaw()
-        time.sleep(RETRY_SECONDS + 0.1)
+        time.sleep(REDIS_RETRY_SECONDS + 0.1)
         cache.get("anything")  # the first use after the outage puts things right
         renders.count = 0
         results = readers_at_once("/about/")
