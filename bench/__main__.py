@@ -185,12 +185,17 @@ def gunicorn(env, settings_module, label, stderr=None):
         log(f"{label} on {base} (pid {process.pid})")
         yield base, process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
+
+
+def stop(process, timeout):
+    """SIGTERM, so gunicorn finishes what it holds; SIGKILL if it has not within `timeout`."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def fetch(url, headers=None):

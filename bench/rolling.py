@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench import __main__ as harness
 from bench import formpost
 from tests.fault_services import RedisServer, free_port
 
@@ -105,12 +106,7 @@ def gunicorn(env, workers):
             raise SystemExit(f"bench rolling: {PAGE} answered {status}")
         yield base, process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        harness.stop(process, timeout=60)
 
 
 def wrk(url, seconds, connections, script):
