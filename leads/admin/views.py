@@ -2,9 +2,10 @@
 work it, and the erasure and subject access pages for one person's leads."""
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,7 +15,7 @@ from wagtail_modeladmin.views import IndexView, InspectView
 
 from leads import casework, conf, export, late_notices, phones, subject_rights
 from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
-from leads.audit import log_on_each_lead, record_event
+from leads.audit import export_detail, log_on_each_lead, record_event
 from leads.models import DeskEvent, Lead, LeadStatus
 
 
@@ -28,7 +29,19 @@ class LeadIndexView(IndexView):
             return forbidden(request)
         if request.GET.get(self.EXPORT_VAR) and not can_export(request.user):
             return forbidden(request)
-        return super().dispatch(request, *args, **kwargs)
+        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            # No database stores a NUL in text; PostgreSQL refuses the query outright.
+            return HttpResponseBadRequest("The address holds a character no search can use.")
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            # As Django's own admin does, but to the whole list with the reason, not a bare
+            # "?e=1" page: a hand-edited or stale address is not an error worth a 500.
+            messages.error(
+                request,
+                "The filters in that address could not be read, so all leads are shown.",
+            )
+            return redirect(request.path)
 
     def get_search_results(self, request, queryset, search_term):
         results = super().get_search_results(request, queryset, search_term)
@@ -48,9 +61,6 @@ class LeadIndexView(IndexView):
         user = self.request.user
         if not can_export(user):
             return forbidden(self.request)
-        filters = {
-            key: self.request.GET.getlist(key) for key in self.request.GET if key != "export"
-        }
         count = queryset.count()
         xlsx_cap = conf.LEADS_XLSX_MAX_ROWS
         if spreadsheet_format == "xlsx" and count > xlsx_cap:
@@ -66,7 +76,7 @@ class LeadIndexView(IndexView):
             DeskEvent.Kind.EXPORT,
             user,
             count,
-            {"format": spreadsheet_format, "filters": filters},
+            export_detail(dict(self.request.GET.lists()), spreadsheet_format),
             "leads.export",
         )
         log_on_each_lead(
