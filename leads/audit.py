@@ -16,6 +16,7 @@ LOG_ACTIONS = [
     ("leads.status", "Change lead status", "Changed status"),
     ("leads.owner", "Assign lead", "Changed owner"),
     ("leads.note", "Add note", "Added a note"),
+    ("leads.attempt", "Record a call", "Recorded a call"),
     ("leads.spam", "Mark spam", "Changed the spam flag"),
     ("leads.export", "Export leads", "Exported leads"),
     ("leads.erasure", "Erase a person's leads", "Erased leads on request"),

@@ -11,10 +11,17 @@ from leads.models import LeadNote, LeadStatus, NotificationStatus
 from leads.tasks import schedule_notification
 
 TRANSITIONS = {
-    LeadStatus.NEW: [LeadStatus.CONTACTED, LeadStatus.CLOSED],
-    LeadStatus.CONTACTED: [LeadStatus.QUALIFIED, LeadStatus.NOT_QUALIFIED, LeadStatus.CLOSED],
+    LeadStatus.NEW: [LeadStatus.CONTACTED, LeadStatus.UNREACHABLE, LeadStatus.CLOSED],
+    LeadStatus.CONTACTED: [
+        LeadStatus.QUALIFIED,
+        LeadStatus.NOT_QUALIFIED,
+        LeadStatus.UNREACHABLE,
+        LeadStatus.CLOSED,
+    ],
     LeadStatus.QUALIFIED: [LeadStatus.CLOSED],
     LeadStatus.NOT_QUALIFIED: [LeadStatus.CLOSED],
+    # The reader rang back after all.
+    LeadStatus.UNREACHABLE: [LeadStatus.CONTACTED, LeadStatus.CLOSED],
     LeadStatus.CLOSED: [LeadStatus.CONTACTED],
 }
 

@@ -16,7 +16,7 @@ from wagtail_modeladmin.views import IndexView, InspectView
 from leads import casework, conf, export, late_notices, phones, subject_rights
 from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
 from leads.audit import export_detail, log_on_each_lead, record_event
-from leads.models import DeskEvent, Lead, LeadStatus
+from leads.models import CallOutcome, DeskEvent, Lead, LeadStatus
 
 
 class LeadIndexView(IndexView):
@@ -119,9 +119,9 @@ class LeadInspectView(InspectView):
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
             notes=lead.notes.select_related("author"),
-            history=ModelLogEntry.objects.for_instance(lead)
-            .select_related("user")
-            .order_by("-timestamp"),
+            history=self.history(lead),
+            attempts=lead.attempts.select_related("user"),
+            due=export.format_time(lead.due_at) if lead.due_at else "",
             can_work=can_work(user),
             next_statuses=[(s, LeadStatus(s).label) for s in casework.allowed_statuses(lead)],
             staff=get_user_model()
@@ -130,6 +130,18 @@ class LeadInspectView(InspectView):
             .order_by("username"),
         )
         return context
+
+    @staticmethod
+    def history(lead):
+        """The lead's audit log entries, newest first; a call's outcome by its label."""
+        entries = list(
+            ModelLogEntry.objects.for_instance(lead).select_related("user").order_by("-timestamp")
+        )
+        labels = dict(CallOutcome.choices)
+        for entry in entries:
+            data = entry.data if isinstance(entry.data, dict) else {}
+            entry.outcome_label = labels.get(data.get("outcome"), "")
+        return entries
 
     def post(self, request, *args, **kwargs):
         if not can_work(request.user):

@@ -17,7 +17,7 @@ from wagtail.models import ModelLogEntry
 
 from leads import phones
 from leads.forms import LeadForm
-from leads.models import CallBackForm, DeskEvent, Lead
+from leads.models import CallAttempt, CallBackForm, DeskEvent, Lead
 from tests.leads.factories import make_lead
 from tests.leads.traces import tables_holding
 from tests.second_factor import sign_in_with_second_factor
@@ -80,6 +80,11 @@ class TestSearchTermsStayOutOfTheAuditLog:
     def test_erasure_leaves_no_trace_in_any_table(self, client, as_manager, django_user_model):
         lead = make_lead(full_name=NAME, email=EMAIL, phone=PHONE)
         as_manager.post(f"{INDEX}inspect/{lead.pk}/", {"action": "note", "text": f"{NAME} said"})
+        as_manager.post(
+            f"/admin/leads/queue/{lead.pk}/call/",
+            {f"lead-{lead.pk}-outcome": "voicemail", f"lead-{lead.pk}-note": f"Asked for {NAME}"},
+        )
+        assert CallAttempt.objects.filter(note__contains=NAME).exists()
         export_with_search(as_manager, NAME)
         export_with_search(as_manager, "0121 496 0777")
         assert tables_holding(NAME), "the scan must see the lead before erasure"
@@ -99,6 +104,11 @@ class TestSearchTermsStayOutOfTheAuditLog:
             created_at=timezone.now() - timezone.timedelta(days=31),
         )
         as_manager.post(f"{INDEX}inspect/{lead.pk}/", {"action": "note", "text": f"{EMAIL}"})
+        as_manager.post(
+            f"/admin/leads/queue/{lead.pk}/call/",
+            {f"lead-{lead.pk}-outcome": "no_answer", f"lead-{lead.pk}-note": f"{PHONE} rang out"},
+        )
+        assert CallAttempt.objects.filter(note__contains=PHONE).exists()
         export_with_search(as_manager, EMAIL)
         call_command("purge_leads", "--apply", stdout=io.StringIO())
         for value in (NAME, EMAIL, PHONE, "Traceable"):
