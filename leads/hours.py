@@ -7,6 +7,7 @@ Ireland's differ from England's and Wales'). Every function takes the moment to 
 so the rule can be tested with a fixed clock.
 """
 
+import logging
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from leads import conf
+
+logger = logging.getLogger(__name__)
 
 LONDON = ZoneInfo("Europe/London")
 # Christmas to New Year is the longest run of days off; a year without one working day
@@ -28,7 +31,16 @@ def _clock(text):
 
 @lru_cache(maxsize=64)
 def _bank_holidays(nation, year):
-    return holidays.UnitedKingdom(subdiv=nation, years=year)
+    try:
+        return holidays.UnitedKingdom(subdiv=nation, years=year)
+    except NotImplementedError:
+        # A mistyped nation must not stop a lead being stored: the UK-wide days still apply.
+        logger.error(
+            "LEADS_BANK_HOLIDAY_NATION %r is not one of %s; using UK-wide bank holidays only",
+            nation,
+            ", ".join(holidays.UnitedKingdom.subdivisions),
+        )
+        return holidays.UnitedKingdom(years=year)
 
 
 def bank_holiday(day):

@@ -95,6 +95,11 @@ class TestWhenALeadIsDue:
         assert sunday.due_at == london(2026, 4, 6, 9, 0)
         assert friday.due_at == london(2026, 4, 6, 9, 0)  # Good Friday is off in Scotland too
 
+    def test_a_mistyped_nation_still_stores_the_lead_with_uk_wide_holidays(self, settings):
+        settings.LEADS_BANK_HOLIDAY_NATION = "XX"
+        lead = make_lead(callback_time="any", created_at=london(2026, 12, 24, 21, 0))
+        assert lead.due_at == london(2026, 12, 29, 9, 0)
+
     def test_within_the_slot_a_lead_is_due_at_once_and_after_hours_the_next_morning(self):
         assert hours.next_due(london(2026, 12, 1, 10, 15), "morning") == london(2026, 12, 1, 10, 15)
         assert hours.next_due(london(2026, 12, 1, 10, 15), "evening") == london(2026, 12, 1, 17)
