@@ -29,8 +29,7 @@ class LeadIndexView(IndexView):
             return forbidden(request)
         if request.GET.get(self.EXPORT_VAR) and not can_export(request.user):
             return forbidden(request)
-        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
-            # No database stores a NUL in text; PostgreSQL refuses the query outright.
+        if _has_nul(*(value for _, values in request.GET.lists() for value in values)):
             return HttpResponseBadRequest("The address holds a character no search can use.")
         try:
             return super().dispatch(request, *args, **kwargs)
@@ -146,6 +145,8 @@ class LeadInspectView(InspectView):
     def post(self, request, *args, **kwargs):
         if not can_work(request.user):
             return forbidden(request)
+        if _has_nul(*(value for _, values in request.POST.lists() for value in values)):
+            return HttpResponseBadRequest("The form holds a character no field can store.")
         lead = self.instance
         action = request.POST.get("action")
         try:
@@ -183,11 +184,18 @@ def _person_form_values(request):
     return source.get("email", "").strip()[:254], source.get("phone", "").strip()[:32]
 
 
+def _has_nul(*values):
+    # No database stores a NUL in text; PostgreSQL refuses a query holding one.
+    return any("\x00" in value for value in values)
+
+
 def erase_view(request):
     """Find every lead of one person by email or phone, then erase them in one action."""
     if not can_erase(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     matches = (
         subject_rights.leads_of_person(email, phone) if (email or phone) else Lead.objects.none()
     )
@@ -213,6 +221,8 @@ def subject_access_view(request):
     if not can_export(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     if request.method == "POST" and (email or phone):
         response = HttpResponse(
             subject_rights.subject_access_csv(email, phone, request.user),

@@ -9,7 +9,7 @@ import re
 import pytest
 from cookie_consent.models import CookieGroup
 from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.utils import timezone
 from wagtail.log_actions import log
@@ -165,6 +165,19 @@ class TestMalformedAddresses:
     def test_a_lead_number_that_is_not_a_number_is_not_found(self, as_manager, suffix):
         as_manager.raise_request_exception = False
         assert as_manager.get(f"{INDEX}inspect/{suffix}").status_code == 404
+
+    def test_hostile_values_in_the_desks_forms_are_refused_not_500(self, as_manager, manager):
+        lead = make_lead()
+        manager.user_permissions.add(Permission.objects.get(codename="delete_lead"))
+        as_manager.raise_request_exception = False
+        inspect = f"{INDEX}inspect/{lead.pk}/"
+        assert as_manager.post(inspect, {"action": "note", "text": "a\x00b"}).status_code == 400
+        assert as_manager.get(f"{INDEX}erase/", {"email": "x\x00@example.com"}).status_code == 400
+        assert as_manager.post(f"{INDEX}subject-access/", {"phone": "0121\x00"}).status_code == 400
+        response = as_manager.post(inspect, {"action": "status", "status": "bogus"}, follow=True)
+        assert response.status_code == 200
+        assert "cannot become that status" in response.content.decode()
+        assert not lead.notes.exists()
 
     def test_a_missing_lead_is_not_found(self, as_manager):
         assert as_manager.get(f"{INDEX}inspect/999999/").status_code == 404
