@@ -63,7 +63,8 @@ class AttemptForm(forms.Form):
         label="Note (optional)",
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        # One line: the call is recorded in a click or two, the note is a reminder.
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={"max_length": "Keep the note to 2000 characters or fewer"},
     )
     callback_at = forms.DateTimeField(

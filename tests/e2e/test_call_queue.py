@@ -61,7 +61,7 @@ def record_call(page, lead, outcome, note=""):
         page.keyboard.press("Enter")
 
 
-def test_no_answer_then_spoke_qualified(page, queue_desk):
+def test_no_answer_then_spoke_qualified(page, queue_desk, artifacts_dir):
     base_url, quinn, wanda = queue_desk
     sign_in_and_open_queue(page, base_url)
     expect(queue_row(page, quinn)).to_contain_text("Queued Quinn")
@@ -71,6 +71,7 @@ def test_no_answer_then_spoke_qualified(page, queue_desk):
     expect(page.get_by_text(f"Lead #{quinn.pk}: no answer. Due again")).to_be_visible()
     expect(queue_row(page, quinn)).to_be_visible()
     assert Lead.objects.get(pk=quinn.pk).status == "new"
+    page.screenshot(path=str(artifacts_dir / "call-queue.png"), full_page=True)
 
     record_call(page, quinn, "Spoke — qualified")
     expect(page.get_by_text(f"Lead #{quinn.pk}: spoke — qualified.")).to_be_visible()
