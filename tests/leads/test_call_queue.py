@@ -28,20 +28,6 @@ def london(*args):
     return datetime(*args, tzinfo=hours.LONDON)
 
 
-@pytest.fixture
-def manager(django_user_model):
-    user = django_user_model.objects.create_user(
-        "manager", password="x", email="manager@firm.example"
-    )
-    user.groups.add(Group.objects.get(name="Lead managers"))
-    return user
-
-
-@pytest.fixture
-def as_manager(client, manager):
-    return sign_in_with_second_factor(client, manager)
-
-
 def queue_ids(html):
     return [int(pk) for pk in re.findall(r'data-lead="(\d+)"', html)]
 
@@ -333,6 +319,22 @@ class TestResponseTimes:
         assert "1 overdue</span> in the call queue" in html
         assert "Slot to first call" in html
         assert QUEUE in html
+
+    def test_dashboard_queries_do_not_grow_with_leads_and_calls(self, as_manager, manager):
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                assert as_manager.get("/admin/").status_code == 200
+            return len(queries)
+
+        def called_leads(n):
+            for _ in range(n):
+                lead = make_lead(created_at=timezone.now() - timedelta(days=1))
+                calls.record_attempt(lead, "call_back", manager, callback_at=timezone.now())
+
+        called_leads(2)
+        few = count()
+        called_leads(15)
+        assert count() == few
 
 
 class TestEscalation:

@@ -9,7 +9,7 @@ import re
 import pytest
 from cookie_consent.models import CookieGroup
 from django.apps import apps as django_apps
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.utils import timezone
 from wagtail.log_actions import log
@@ -29,25 +29,6 @@ INDEX = "/admin/leads/lead/"
 NAME = "Quentin Traceable"
 EMAIL = "quentin.traceable@example.com"
 PHONE = "+441214960777"
-
-
-@pytest.fixture
-def manager(django_user_model):
-    user = django_user_model.objects.create_user("manager", password="x")
-    user.groups.add(Group.objects.get(name="Lead managers"))
-    return user
-
-
-@pytest.fixture
-def as_manager(client, manager):
-    return sign_in_with_second_factor(client, manager)
-
-
-@pytest.fixture
-def editor(django_user_model):
-    user = django_user_model.objects.create_user("editor", password="x")
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
 
 
 def export_with_search(client, term, **filters):
