@@ -42,6 +42,26 @@ DEFAULTS = {
     "LEADS_SPOOL_REDIS_URL": None,
     "LEADS_SPOOL_STREAM": "leads:spool",
     "LEADS_SPOOL_RETRY_SECONDS": 2,
+    # The call queue (leads/hours.py, leads/calls.py): the desk's working days (Monday is 0)
+    # and hours in Europe/London, each "best time to call" slot, the UK nation whose bank
+    # holidays are days off (ENG, NIR, SCT or WLS), how long after a missed call the lead
+    # is due again, how many missed calls in a row close it as unreachable, and how long a
+    # lead may wait untouched past its due time before the lead managers are told (checked
+    # every LEADS_ESCALATION_SWEEP_SECONDS by the task worker).
+    "LEADS_WORKING_DAYS": (0, 1, 2, 3, 4),
+    "LEADS_WORKING_HOURS": ("09:00", "20:00"),
+    "LEADS_CALL_SLOTS": {
+        "morning": ("09:00", "12:00"),
+        "afternoon": ("12:00", "17:00"),
+        "evening": ("17:00", "20:00"),
+    },
+    "LEADS_BANK_HOLIDAY_NATION": "ENG",
+    "LEADS_RETRY_AFTER_MINUTES": 120,
+    "LEADS_UNREACHABLE_AFTER_ATTEMPTS": 3,
+    "LEADS_ESCALATE_AFTER_MINUTES": 30,
+    "LEADS_ESCALATION_SWEEP_SECONDS": 60,
+    # The queue shows at most this many leads at once (the most overdue first).
+    "LEADS_QUEUE_MAX_ROWS": 100,
 }
 
 

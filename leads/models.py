@@ -10,6 +10,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
+from leads.hours import next_due
 from leads.phones import dialled
 
 
@@ -160,7 +161,12 @@ class LeadStatus(models.TextChoices):
     CONTACTED = "contacted", "Contacted"
     QUALIFIED = "qualified", "Qualified"
     NOT_QUALIFIED = "not_qualified", "Not qualified"
+    UNREACHABLE = "unreachable", "Unreachable"
     CLOSED = "closed", "Closed"
+
+
+# Leads still to be called: the call queue shows these (when genuine).
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED)
 
 
 class NotificationStatus(models.TextChoices):
@@ -181,7 +187,7 @@ class Lead(models.Model):
 
     # What the reader sent.
     full_name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447700900123.")
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447123456789.")
     # Worked out once when the lead is saved (and for older rows by migration 0005), so exports
     # of many thousands of leads need not re-parse every number.
     phone_dialled = models.CharField(
@@ -228,6 +234,21 @@ class Lead(models.Model):
     is_spam = models.BooleanField(default=False, db_index=True)
     spam_reasons = models.CharField(max_length=100, blank=True)
 
+    # The call queue (leads/hours.py, leads/calls.py).
+    slot_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the reader's chosen time slot first opened after the request.",
+    )
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead is next due to be called."
+    )
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    first_conversation_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The due time the lead managers were last told about (one notice per due time).
+    escalated_due_at = models.DateTimeField(null=True, blank=True)
+
     # Whether the claims team was told.
     notification_status = models.CharField(
         max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
@@ -250,6 +271,12 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["phone", "created_at"], name="leads_lead_phone_recent"),
             models.Index(fields=["ip_hmac", "created_at"], name="leads_lead_client_recent"),
+            # The call queue reads only the open, genuine leads, in due order.
+            models.Index(
+                fields=["due_at"],
+                name="leads_lead_queue",
+                condition=models.Q(is_spam=False, status__in=["new", "contacted"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -272,6 +299,11 @@ class Lead(models.Model):
         # stored with it; exports read it from the row rather than parse every number.
         if self.phone and not self.phone_dialled:
             self.phone_dialled = dialled(self.phone)
+        # Likewise when the reader's slot opens: the call queue orders leads by it.
+        if kwargs.get("update_fields") is None and self.slot_at is None and self.created_at:
+            self.slot_at = next_due(self.created_at, self.callback_time)
+            if self.due_at is None:
+                self.due_at = self.slot_at
         super().save(*args, **kwargs)
 
     def tracking_items(self):
@@ -296,6 +328,37 @@ class LeadNote(models.Model):
 
     def __str__(self):
         return f"Note #{self.pk} on lead #{self.lead_id}"
+
+
+class CallOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Left a voicemail"
+    CALL_BACK = "call_back", "Call back later"
+    QUALIFIED = "qualified", "Spoke — qualified"
+    NOT_ELIGIBLE = "not_eligible", "Spoke — not eligible"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
+class CallAttempt(models.Model):
+    """One call made to a reader from the queue: its outcome, and a note that may hold
+    personal details (erased with the lead)."""
+
+    wagtail_reference_index_ignore = True
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    callback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Call #{self.pk} to lead #{self.lead_id}"
 
 
 class DeskEvent(models.Model):

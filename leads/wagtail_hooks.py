@@ -7,10 +7,16 @@ from wagtail_modeladmin.options import modeladmin_register
 from leads.admin.desk import CallBackFormViewSet, LeadAdmin
 from leads.admin.panels import LeadsPanel
 from leads.admin.permissions import can_view
+from leads.admin.queue import admin_urls as queue_urls
+from leads.admin.queue import menu_item as queue_menu_item
 from leads.audit import LOG_ACTIONS
 
 register_snippet(CallBackFormViewSet)
 modeladmin_register(LeadAdmin)
+
+# The call queue (leads/admin/queue.py).
+hooks.register("register_admin_urls", queue_urls)
+hooks.register("register_admin_menu_item", queue_menu_item)
 
 
 @hooks.register("register_log_actions")

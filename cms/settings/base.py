@@ -266,6 +266,16 @@ LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
     "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
 )
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
+# The call queue (docs/call-queue.md): whose bank holidays, when to give up, when to escalate.
+LEADS_BANK_HOLIDAY_NATION = env_str(
+    "LEADS_BANK_HOLIDAY_NATION", leads_defaults["LEADS_BANK_HOLIDAY_NATION"]
+)
+LEADS_UNREACHABLE_AFTER_ATTEMPTS = env_int(
+    "LEADS_UNREACHABLE_AFTER_ATTEMPTS", leads_defaults["LEADS_UNREACHABLE_AFTER_ATTEMPTS"]
+)
+LEADS_ESCALATE_AFTER_MINUTES = env_int(
+    "LEADS_ESCALATE_AFTER_MINUTES", leads_defaults["LEADS_ESCALATE_AFTER_MINUTES"]
+)
 # Where call-back requests wait while the database is unreachable (docs/data-protection.md).
 LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
 LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)

@@ -2,9 +2,10 @@
 work it, and the erasure and subject access pages for one person's leads."""
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,8 +15,8 @@ from wagtail_modeladmin.views import IndexView, InspectView
 
 from leads import casework, conf, export, late_notices, phones, subject_rights
 from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
-from leads.audit import log_on_each_lead, record_event
-from leads.models import DeskEvent, Lead, LeadStatus
+from leads.audit import export_detail, log_on_each_lead, record_event
+from leads.models import CallOutcome, DeskEvent, Lead, LeadStatus
 
 
 class LeadIndexView(IndexView):
@@ -28,7 +29,18 @@ class LeadIndexView(IndexView):
             return forbidden(request)
         if request.GET.get(self.EXPORT_VAR) and not can_export(request.user):
             return forbidden(request)
-        return super().dispatch(request, *args, **kwargs)
+        if _has_nul(*(value for _, values in request.GET.lists() for value in values)):
+            return HttpResponseBadRequest("The address holds a character no search can use.")
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            # As Django's own admin does, but to the whole list with the reason, not a bare
+            # "?e=1" page: a hand-edited or stale address is not an error worth a 500.
+            messages.error(
+                request,
+                "The filters in that address could not be read, so all leads are shown.",
+            )
+            return redirect(request.path)
 
     def get_search_results(self, request, queryset, search_term):
         results = super().get_search_results(request, queryset, search_term)
@@ -48,9 +60,6 @@ class LeadIndexView(IndexView):
         user = self.request.user
         if not can_export(user):
             return forbidden(self.request)
-        filters = {
-            key: self.request.GET.getlist(key) for key in self.request.GET if key != "export"
-        }
         count = queryset.count()
         xlsx_cap = conf.LEADS_XLSX_MAX_ROWS
         if spreadsheet_format == "xlsx" and count > xlsx_cap:
@@ -66,7 +75,7 @@ class LeadIndexView(IndexView):
             DeskEvent.Kind.EXPORT,
             user,
             count,
-            {"format": spreadsheet_format, "filters": filters},
+            export_detail(dict(self.request.GET.lists()), spreadsheet_format),
             "leads.export",
         )
         log_on_each_lead(
@@ -109,9 +118,9 @@ class LeadInspectView(InspectView):
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
             notes=lead.notes.select_related("author"),
-            history=ModelLogEntry.objects.for_instance(lead)
-            .select_related("user")
-            .order_by("-timestamp"),
+            history=self.history(lead),
+            attempts=lead.attempts.select_related("user"),
+            due=export.format_time(lead.due_at) if lead.due_at else "",
             can_work=can_work(user),
             next_statuses=[(s, LeadStatus(s).label) for s in casework.allowed_statuses(lead)],
             staff=get_user_model()
@@ -121,9 +130,23 @@ class LeadInspectView(InspectView):
         )
         return context
 
+    @staticmethod
+    def history(lead):
+        """The lead's audit log entries, newest first; a call's outcome by its label."""
+        entries = list(
+            ModelLogEntry.objects.for_instance(lead).select_related("user").order_by("-timestamp")
+        )
+        labels = dict(CallOutcome.choices)
+        for entry in entries:
+            data = entry.data if isinstance(entry.data, dict) else {}
+            entry.outcome_label = labels.get(data.get("outcome"), "")
+        return entries
+
     def post(self, request, *args, **kwargs):
         if not can_work(request.user):
             return forbidden(request)
+        if _has_nul(*(value for _, values in request.POST.lists() for value in values)):
+            return HttpResponseBadRequest("The form holds a character no field can store.")
         lead = self.instance
         action = request.POST.get("action")
         try:
@@ -161,11 +184,18 @@ def _person_form_values(request):
     return source.get("email", "").strip()[:254], source.get("phone", "").strip()[:32]
 
 
+def _has_nul(*values):
+    # No database stores a NUL in text; PostgreSQL refuses a query holding one.
+    return any("\x00" in value for value in values)
+
+
 def erase_view(request):
     """Find every lead of one person by email or phone, then erase them in one action."""
     if not can_erase(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     matches = (
         subject_rights.leads_of_person(email, phone) if (email or phone) else Lead.objects.none()
     )
@@ -191,6 +221,8 @@ def subject_access_view(request):
     if not can_export(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     if request.method == "POST" and (email or phone):
         response = HttpResponse(
             subject_rights.subject_access_csv(email, phone, request.user),

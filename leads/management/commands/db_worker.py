@@ -1,5 +1,6 @@
 """`manage.py db_worker`: django-tasks-db's worker, unchanged, after booking the sweep that
-runs again the lead notifications whose worker died mid-job (leads/stalled.py).
+runs again the lead notifications whose worker died mid-job (leads/stalled.py) and the one
+that tells the lead managers about overdue calls.
 
 Django takes a command from the first installed app that has it; leads comes before
 django_tasks_db, so every worker started the documented way books the sweep. The sweep then
@@ -8,12 +9,13 @@ does not end the chain."""
 
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
-from leads.tasks import book_recovery
+from leads.tasks import book_escalation, book_recovery
 
 
 class Command(DatabaseWorkerCommand):
-    help = DatabaseWorkerCommand.help + " (and book the stalled-notification sweep)"
+    help = DatabaseWorkerCommand.help + " (and book the stalled-notification and escalation sweeps)"
 
     def handle(self, *args, **options):
         book_recovery()
+        book_escalation()
         return super().handle(*args, **options)
