@@ -9,14 +9,13 @@ import contextlib
 import datetime
 import logging
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_tasks import task
 
-from leads import conf, stalled
+from leads import conf, handoff, stalled
+from leads.links import lead_admin_url, source_page_url
 from leads.models import Lead, NotificationStatus
 from leads.retention import purge
 
@@ -33,15 +32,6 @@ def retry_delay(attempt):
     return datetime.timedelta(seconds=min(base * 2 ** (attempt - 1), 3600))
 
 
-def lead_admin_url(lead):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    try:
-        path = reverse("leads_lead_modeladmin_inspect", args=[lead.pk])
-    except NoReverseMatch:
-        path = reverse("wagtailadmin_home")
-    return base + path
-
-
 def recipients_for(lead):
     if lead.form is not None and lead.form.notify_recipients:
         return lead.form.notify_recipients
@@ -49,10 +39,7 @@ def recipients_for(lead):
 
 
 def build_message(lead, recipients):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    page_url = lead.source_page_url
-    if page_url.startswith("/"):
-        page_url = base + page_url
+    page_url = source_page_url(lead)
     received = timezone.localtime(lead.created_at).strftime("%d %b %Y %H:%M %Z")
     lines = [
         f"A reader asked for a call back ({lead.get_callback_time_display().lower()}).",
@@ -199,12 +186,15 @@ def _requeue_notification(lead_id):
 @task()
 def recover_stalled_notifications():
     """Runs again each notification whose worker died mid-job (a lead still waiting for its
-    notice gets a new job; one already sent is left alone), then books its own next run."""
-    released = stalled.release_stalled(
-        send_lead_notification, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS, _requeue_notification
-    )
+    notice gets a new job; one already sent is left alone), and likewise each hand-off to the
+    claims system (leads/handoff.py), then books its own next run."""
+    limit = conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS
+    released = stalled.release_stalled(send_lead_notification, limit, _requeue_notification)
     if released:
         logger.warning("Requeued %s notification jobs whose worker stopped mid-job", released)
+    handoffs = handoff.recover_stalled(limit)
+    if handoffs:
+        logger.warning("Requeued %s hand-offs whose worker stopped or whose job was lost", handoffs)
     stalled.prune_finished(recover_stalled_notifications, datetime.timedelta(days=1))
     book_recovery(run_after=timezone.now() + recovery_interval())
     return released

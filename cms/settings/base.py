@@ -19,6 +19,7 @@ from cms.env import (
     media_origin,
     media_storage_from_env,
     media_urls_expire,
+    webhook_from_env,
 )
 from leads.conf import DEFAULTS as leads_defaults
 
@@ -266,6 +267,11 @@ LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
     "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
 )
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
+# The hand-off of qualified leads to the claims system (docs/handoff.md).
+LEADS_WEBHOOK_URL, LEADS_WEBHOOK_SECRET = webhook_from_env()
+LEADS_WEBHOOK_MAX_ATTEMPTS = env_int(
+    "LEADS_WEBHOOK_MAX_ATTEMPTS", leads_defaults["LEADS_WEBHOOK_MAX_ATTEMPTS"]
+)
 # Where call-back requests wait while the database is unreachable (docs/data-protection.md).
 LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
 LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)

@@ -3,6 +3,7 @@ work it, and the erasure and subject access pages for one person's leads."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -12,10 +13,17 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from leads import casework, conf, export, late_notices, phones, subject_rights
-from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
+from leads import casework, conf, export, handoff, late_notices, phones, subject_rights
+from leads.admin.permissions import (
+    can_erase,
+    can_export,
+    can_hand_off,
+    can_view,
+    can_work,
+    forbidden,
+)
 from leads.audit import log_on_each_lead, record_event
-from leads.models import DeskEvent, Lead, LeadStatus
+from leads.models import DeskEvent, Handoff, Lead, LeadStatus
 
 
 class LeadIndexView(IndexView):
@@ -104,7 +112,11 @@ class LeadInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         lead = self.instance
         user = self.request.user
+        handoffs = list(handoff.lead_handoffs(lead))
         context.update(
+            handoffs=handoffs,
+            can_hand_off=can_hand_off(user),
+            unsent_receivers=len(handoff.receivers()) > len(handoffs),
             lead=lead,
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
@@ -126,6 +138,11 @@ class LeadInspectView(InspectView):
             return forbidden(request)
         lead = self.instance
         action = request.POST.get("action")
+        if action in ("handoff", "replay"):
+            if not can_hand_off(request.user):
+                return forbidden(request)
+            self.hand_off(lead, action, request)
+            return redirect(self.url_helper.get_action_url("inspect", lead.pk))
         try:
             if action == "status":
                 casework.change_status(lead, request.POST.get("status", ""), request.user)
@@ -154,6 +171,29 @@ class LeadInspectView(InspectView):
         except casework.TransitionError as error:
             messages.error(request, str(error))
         return redirect(self.url_helper.get_action_url("inspect", lead.pk))
+
+    def hand_off(self, lead, action, request):
+        """Sends the lead to each receiver it has not gone to, or replays one hand-off."""
+        if action == "handoff":
+            with transaction.atomic():
+                sent = handoff.hand_off(lead, request.user, Handoff.Trigger.MANUAL)
+            if sent:
+                messages.success(request, "Sending the lead to the claims system.")
+            elif lead.is_spam:
+                messages.error(request, "A lead marked as spam is not sent.")
+            elif not handoff.receivers():
+                messages.error(request, "No claims system is configured (LEADS_WEBHOOK_URL).")
+            else:
+                messages.error(request, "The lead has been handed off already: replay it below.")
+            return
+        pk = request.POST.get("handoff", "")
+        target = Handoff.objects.filter(lead=lead, pk=pk).first() if pk.isdigit() else None
+        if target is None:
+            messages.error(request, "No such hand-off for this lead.")
+        elif handoff.replay(target, request.user):
+            messages.success(request, f"Sending hand-off {target.webhook_id} again.")
+        else:
+            messages.error(request, "That hand-off is waiting or being sent already.")
 
 
 def _person_form_values(request):
