@@ -14,7 +14,7 @@ from leads.models import WebhookEndpoint
 
 register_snippet(CallBackFormViewSet)
 modeladmin_register(LeadAdmin)
-register_permission_policy(WebhookEndpoint, SuperusersOnly(WebhookEndpoint))
+register_permission_policy(WebhookEndpoint, SuperusersOnly(WebhookEndpoint, never=["delete"]))
 
 
 @hooks.register("register_admin_viewset")

@@ -64,10 +64,15 @@ class LeadPermissionHelper(PermissionHelper):
 
 class SuperusersOnly(BasePermissionPolicy):
     """Every action on the model is for active superusers alone: permissions granted to a
-    group do not open it."""
+    group do not open it. Actions named in `never` are for no one (an endpoint is switched
+    off, not deleted: its hand-offs keep their history)."""
+
+    def __init__(self, model, never=()):
+        super().__init__(model)
+        self.never = set(never)
 
     def user_has_permission(self, user, action):
-        return user.is_active and user.is_superuser
+        return action not in self.never and user.is_active and user.is_superuser
 
     def users_with_any_permission(self, actions):
         return get_user_model().objects.filter(is_active=True, is_superuser=True)
