@@ -213,14 +213,12 @@ def body_of(lead, handoff, now=None):
 # Sending.
 
 
-def retry_delay(failures, retry_after=None):
-    """After the given number of failures in a row: the base, doubling, capped; at least
-    what the receiver asked for in Retry-After (within the cap)."""
-    cap = conf.LEADS_WEBHOOK_RETRY_MAX_SECONDS
-    seconds = min(conf.LEADS_WEBHOOK_RETRY_BASE_SECONDS * 2 ** (failures - 1), cap)
-    if retry_after is not None:
-        seconds = max(seconds, min(retry_after, cap))
-    return datetime.timedelta(seconds=seconds)
+def retry_delay(failures):
+    """After the given number of failures in a row: the base, doubling, capped."""
+    base = conf.LEADS_WEBHOOK_RETRY_BASE_SECONDS
+    return datetime.timedelta(
+        seconds=min(base * 2 ** (failures - 1), conf.LEADS_WEBHOOK_RETRY_MAX_SECONDS)
+    )
 
 
 @task()

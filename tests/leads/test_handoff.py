@@ -576,3 +576,10 @@ def test_secret_hint_never_shows_the_secret():
     endpoint = WebhookEndpoint(name="x", url="https://claims.example/", secret=secret)
     assert endpoint.secret_hint == f"…{secret[-4:]}"
     assert WebhookEndpoint(name="y", url="https://c.example/", secret="short").secret_hint == "…"
+
+
+def test_the_backoff_doubles_up_to_its_cap(settings):
+    settings.LEADS_WEBHOOK_RETRY_BASE_SECONDS = 60
+    settings.LEADS_WEBHOOK_RETRY_MAX_SECONDS = 3600
+    delays = [handoff.retry_delay(n).total_seconds() for n in range(1, 9)]
+    assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]

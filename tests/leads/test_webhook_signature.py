@@ -4,6 +4,7 @@ refuses."""
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -142,3 +143,16 @@ def test_the_environment_names_both_or_neither():
     ) == ("https://claims.example/in", "s")
     with pytest.raises(ImproperlyConfigured, match="LEADS_WEBHOOK_SECRET"):
         webhook_from_env({"LEADS_WEBHOOK_URL": "https://claims.example/in"})
+
+
+def test_the_snippet_in_the_docs_verifies_what_we_send():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "handoff.md").read_text()
+    snippet = text.split("## Verifying it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(snippet, namespace)  # noqa: S102 - our own documentation, run as a receiver would
+    body = '{"data":{"lead":{"full_name":"Zoë"}}}'.encode()
+    for secret in ["whsec_" + base64.b64encode(os.urandom(32)).decode(), "plain secret"]:
+        headers = webhooks.signed_headers(secret, "msg_doc", body)
+        assert namespace["verify"](secret, headers, body) == "msg_doc"
+        with pytest.raises(ValueError, match="bad signature"):
+            namespace["verify"](secret, headers, body + b" ")
