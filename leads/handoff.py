@@ -58,16 +58,19 @@ def new_webhook_id():
     return f"msg_{uuid.uuid4().hex}"
 
 
+def missing_receivers(lead):
+    """The receivers the lead has not been handed to yet."""
+    have = set(Handoff.objects.filter(lead=lead).values_list("endpoint_id", flat=True))
+    return [r for r in receivers() if (r.pk if r else None) not in have]
+
+
 def hand_off(lead, user, trigger):
     """Creates the lead's hand-off for each receiver that has none yet and sends each once
     the surrounding transaction commits. Returns the new hand-offs (none for spam)."""
     if lead.is_spam:
         return []
-    have = set(Handoff.objects.filter(lead=lead).values_list("endpoint_id", flat=True))
     created = []
-    for endpoint in receivers():
-        if (endpoint.pk if endpoint else None) in have:
-            continue
+    for endpoint in missing_receivers(lead):
         try:
             with transaction.atomic():
                 handoff = Handoff.objects.create(

@@ -116,7 +116,7 @@ class LeadInspectView(InspectView):
         context.update(
             handoffs=handoffs,
             can_hand_off=can_hand_off(user),
-            unsent_receivers=len(handoff.receivers()) > len(handoffs),
+            unsent_receivers=bool(handoff.missing_receivers(lead)),
             lead=lead,
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
@@ -187,7 +187,9 @@ class LeadInspectView(InspectView):
                 messages.error(request, "The lead has been handed off already: replay it below.")
             return
         pk = request.POST.get("handoff", "")
-        target = Handoff.objects.filter(lead=lead, pk=pk).first() if pk.isdigit() else None
+        # Digits only, and short enough for the column: anything else names no hand-off.
+        valid = pk.isascii() and pk.isdigit() and len(pk) < 10
+        target = Handoff.objects.filter(lead=lead, pk=int(pk)).first() if valid else None
         if target is None:
             messages.error(request, "No such hand-off for this lead.")
         elif handoff.replay(target, request.user):

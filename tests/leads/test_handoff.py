@@ -481,6 +481,25 @@ class TestTheDesk:
             entries.values_list("action", flat=True)
         )
 
+    def test_a_receiver_added_later_is_offered_and_only_it_is_sent_to(
+        self, client, manager, receivers, django_capture_on_commit_callbacks
+    ):
+        claims = receivers(200)
+        sign_in_with_second_factor(client, manager)
+        lead = contacted_lead()
+        qualify(lead, manager, django_capture_on_commit_callbacks)
+        assert "Send to claims system" not in client.get(self.inspect(lead)).content.decode()
+        later = Receiver(SECRET, (200,)).start()
+        try:
+            WebhookEndpoint.objects.create(name="Later", url=later.url, secret=SECRET)
+            assert "Send to claims system" in client.get(self.inspect(lead)).content.decode()
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post(self.inspect(lead), {"action": "handoff"})
+        finally:
+            later.stop()
+        assert len(claims.requests) == 1 and len(later.requests) == 1
+        assert Handoff.objects.filter(lead=lead).count() == 2
+
     def test_replay_while_waiting_is_refused(self, client, manager, receivers):
         receivers(200)
         sign_in_with_second_factor(client, manager)
@@ -491,7 +510,7 @@ class TestTheDesk:
         )
         assert "waiting or being sent already" in response.content.decode()
 
-    @pytest.mark.parametrize("bad", ["abc", "999999", ""])
+    @pytest.mark.parametrize("bad", ["abc", "999999", "", "99999999999999999999", "１２", "-1"])
     def test_replay_of_an_unknown_hand_off_is_a_message_not_a_500(
         self, client, manager, receivers, bad
     ):
