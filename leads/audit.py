@@ -22,6 +22,10 @@ LOG_ACTIONS = [
     ("leads.erasure", "Erase a person's leads", "Erased leads on request"),
     ("leads.purge", "Purge old leads", "Purged leads past retention"),
     ("leads.subject_access", "Subject access export", "Exported a person's leads"),
+    ("leads.handoff", "Hand off lead", "Handed off to the claims system"),
+    ("leads.handoff_replay", "Replay hand-off", "Sent the hand-off again"),
+    ("leads.handoff_delivered", "Hand-off delivered", "The claims system received the lead"),
+    ("leads.handoff_gave_up", "Hand-off failed", "Gave up handing off the lead"),
 ]
 
 

@@ -7,7 +7,8 @@ it, annotate it and clear or set its spam flag.
 from django.db import transaction
 from wagtail.log_actions import log
 
-from leads.models import LeadNote, LeadStatus, NotificationStatus
+from leads import handoff
+from leads.models import Handoff, LeadNote, LeadStatus, NotificationStatus
 from leads.tasks import schedule_notification
 
 TRANSITIONS = {
@@ -44,9 +45,13 @@ def change_status(lead, new_status, user):
             f"A {lead.get_status_display().lower()} lead cannot become {label.lower()}."
         )
     old = lead.status
-    lead.status = new_status
-    lead.save(update_fields=["status"])
-    log(lead, "leads.status", user=user, data={"from": old, "to": new_status})
+    with transaction.atomic():
+        lead.status = new_status
+        lead.save(update_fields=["status"])
+        log(lead, "leads.status", user=user, data={"from": old, "to": new_status})
+        if new_status == LeadStatus.QUALIFIED:
+            # Sent by the task worker once this commits (leads/handoff.py).
+            handoff.hand_off(lead, user, Handoff.Trigger.QUALIFIED)
     return True
 
 

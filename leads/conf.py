@@ -28,6 +28,18 @@ DEFAULTS = {
     # within minutes); a job running this long had its worker die and is run again.
     "LEADS_NOTIFY_LATE_AFTER_SECONDS": 600,
     "LEADS_NOTIFY_STALLED_AFTER_SECONDS": 300,
+    # The hand-off to the claims system (leads/handoff.py, docs/handoff.md): where qualified
+    # leads are POSTed and the secret they are signed with (empty URL: no hand-off), how long
+    # one POST may take (connecting, then each read), attempts before giving up, the first
+    # retry's delay (then doubling, up to the cap), and how long a worker holds a hand-off it
+    # is sending before another may take it over (longer than the timeout).
+    "LEADS_WEBHOOK_URL": "",
+    "LEADS_WEBHOOK_SECRET": "",
+    "LEADS_WEBHOOK_TIMEOUT_SECONDS": 10,
+    "LEADS_WEBHOOK_MAX_ATTEMPTS": 8,
+    "LEADS_WEBHOOK_RETRY_BASE_SECONDS": 60,
+    "LEADS_WEBHOOK_RETRY_MAX_SECONDS": 3600,
+    "LEADS_WEBHOOK_CLAIM_SECONDS": 60,
     # Whether the retention purge task books its own next run.
     "LEADS_PURGE_RESCHEDULE": True,
     # The desk: XLSX files are assembled before sending, so they are capped (CSV streams);

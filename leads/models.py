@@ -12,6 +12,7 @@ from wagtail.search import index
 
 from leads.hours import next_due
 from leads.phones import dialled
+from leads.webhooks import check_secret, check_url
 
 
 class CallBackForm(RevisionMixin, index.Indexed, models.Model):
@@ -262,7 +263,10 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        permissions = [("export_lead", "Can export leads")]
+        permissions = [
+            ("export_lead", "Can export leads"),
+            ("handoff_lead", "Can send leads to the claims system"),
+        ]
         # The duplicate check matches the phone exactly and the email ignoring case: the phone
         # and the time find the few candidate rows (an index on the email as typed could not
         # serve a case-insensitive match, and each POST read the whole table).
@@ -387,3 +391,144 @@ class DeskEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.row_count} leads)"
+
+
+class WebhookEndpoint(models.Model):
+    """A further system that receives qualified leads, beside the claims system named by
+    LEADS_WEBHOOK_URL. Managed by superusers only: where personal data goes is theirs to
+    decide. The secret is stored to sign with and never shown back in full."""
+
+    wagtail_reference_index_ignore = True
+
+    name = models.CharField(max_length=100, unique=True, help_text="e.g. 'Claims system (test)'.")
+    url = models.CharField(
+        "address",
+        max_length=500,
+        validators=[check_url],
+        help_text="Where hand-offs are POSTed: https:// (or http:// inside the network).",
+    )
+    secret = models.CharField(
+        max_length=200,
+        validators=[check_secret],
+        help_text=(
+            "The signing secret agreed with the receiver: whsec_ followed by base64 (the "
+            "Standard Webhooks form), or any other text, used as it is."
+        ),
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Only active endpoints receive new hand-offs."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "hand-off endpoint"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def secret_hint(self):
+        """Enough of the secret to tell two apart, never enough to use."""
+        return f"…{self.secret[-4:]}" if len(self.secret) >= 16 else "…"
+
+
+class HandoffStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    RETRYING = "retrying", "Failed, will retry"
+    DELIVERED = "delivered", "Delivered"
+    GAVE_UP = "gave_up", "Failed, gave up"
+
+
+class Handoff(models.Model):
+    """One lead handed to one receiving system. Its webhook-id stays the same across every
+    retry and replay, so the receiver can tell a repeat from a new lead; at most one worker
+    sends it at a time (the claim: `claim_token` until `claimed_until`).
+
+    The body is built from the lead at each attempt and not kept here: erasing the lead
+    erases its hand-offs, and nothing is sent for a lead that is gone."""
+
+    wagtail_reference_index_ignore = True
+
+    class Trigger(models.TextChoices):
+        QUALIFIED = "qualified", "Lead qualified"
+        MANUAL = "manual", "Sent from the desk"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    # Empty: the claims system named by LEADS_WEBHOOK_URL.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    webhook_id = models.CharField(max_length=64, unique=True, editable=False)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    status = models.CharField(
+        max_length=20, choices=HandoffStatus.choices, default=HandoffStatus.PENDING
+    )
+    # Every try ever made (numbering the delivery log), and the failures since the hand-off
+    # was made or last replayed (the backoff and the limit count these).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="leads_handoff_due")]
+        constraints = [
+            # One hand-off per lead and receiver: sending again is a replay of the same one.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=models.Q(endpoint__isnull=True),
+                name="leads_handoff_one_per_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["lead", "endpoint"],
+                condition=models.Q(endpoint__isnull=False),
+                name="leads_handoff_one_per_lead_endpoint",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hand-off {self.webhook_id} of lead #{self.lead_id}"
+
+    @property
+    def receiver_name(self):
+        return self.endpoint.name if self.endpoint_id else "Claims system"
+
+
+class HandoffDelivery(models.Model):
+    """One try at sending a hand-off: when, how it ended, the receiver's HTTP status. Never
+    the body, which holds the person's details."""
+
+    wagtail_reference_index_ignore = True
+
+    class Outcome(models.TextChoices):
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        RETRY = "retry", "Failed, will retry"
+        GAVE_UP = "gave_up", "Failed, gave up"
+        INTERRUPTED = "interrupted", "Interrupted (the worker stopped)"
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="deliveries")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.SENDING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self):
+        return f"Delivery {self.number} of {self.handoff_id}"

@@ -10,16 +10,16 @@ import contextlib
 import datetime
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from leads import conf, stalled
+from leads import conf, handoff, stalled
+from leads.links import lead_admin_url, site_base, source_page_url
 from leads.models import Lead, NotificationStatus
 from leads.queue import queue_q
 from leads.retention import purge
@@ -37,15 +37,6 @@ def retry_delay(attempt):
     return datetime.timedelta(seconds=min(base * 2 ** (attempt - 1), 3600))
 
 
-def lead_admin_url(lead):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    try:
-        path = reverse("leads_lead_modeladmin_inspect", args=[lead.pk])
-    except NoReverseMatch:
-        path = reverse("wagtailadmin_home")
-    return base + path
-
-
 def recipients_for(lead):
     if lead.form is not None and lead.form.notify_recipients:
         return lead.form.notify_recipients
@@ -53,10 +44,7 @@ def recipients_for(lead):
 
 
 def build_message(lead, recipients):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    page_url = lead.source_page_url
-    if page_url.startswith("/"):
-        page_url = base + page_url
+    page_url = source_page_url(lead)
     received = timezone.localtime(lead.created_at).strftime("%d %b %Y %H:%M %Z")
     lines = [
         f"A reader asked for a call back ({lead.get_callback_time_display().lower()}).",
@@ -206,12 +194,15 @@ def _requeue_notification(lead_id):
 @task()
 def recover_stalled_notifications():
     """Runs again each notification whose worker died mid-job (a lead still waiting for its
-    notice gets a new job; one already sent is left alone), then books its own next run."""
-    released = stalled.release_stalled(
-        send_lead_notification, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS, _requeue_notification
-    )
+    notice gets a new job; one already sent is left alone), and likewise each hand-off to the
+    claims system (leads/handoff.py), then books its own next run."""
+    limit = conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS
+    released = stalled.release_stalled(send_lead_notification, limit, _requeue_notification)
     if released:
         logger.warning("Requeued %s notification jobs whose worker stopped mid-job", released)
+    handoffs = handoff.recover_stalled(limit)
+    if handoffs:
+        logger.warning("Requeued %s hand-offs whose worker stopped or whose job was lost", handoffs)
     stalled.prune_finished(recover_stalled_notifications, datetime.timedelta(days=1))
     book_recovery(run_after=timezone.now() + recovery_interval())
     return released
@@ -258,7 +249,6 @@ def lead_managers_addresses():
 
 
 def build_escalation(leads, recipients, now):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     lines = [
         f"{len(leads)} call-back request{'s are' if len(leads) != 1 else ' is'} waiting past "
         "the time it was due, and nobody has called yet.",
@@ -271,7 +261,7 @@ def build_escalation(leads, recipients, now):
         lines.append(f"  {lead_admin_url(lead)}")
     lines += [
         "",
-        f"Open the call queue: {base}{reverse('leads_queue')}",
+        f"Open the call queue: {site_base()}{reverse('leads_queue')}",
         "",
         "The readers' details are in the leads desk only; please do not forward this email.",
     ]

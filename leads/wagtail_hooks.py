@@ -1,18 +1,28 @@
 """Registers the leads app's parts of the Wagtail admin; they live in leads/admin/."""
 
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
 from leads.admin.desk import CallBackFormViewSet, LeadAdmin
+from leads.admin.endpoints import EndpointViewSet
 from leads.admin.panels import LeadsPanel
-from leads.admin.permissions import can_view
+from leads.admin.permissions import SuperusersOnly, can_view
 from leads.admin.queue import admin_urls as queue_urls
 from leads.admin.queue import menu_item as queue_menu_item
 from leads.audit import LOG_ACTIONS
+from leads.models import WebhookEndpoint
 
 register_snippet(CallBackFormViewSet)
 modeladmin_register(LeadAdmin)
+register_permission_policy(WebhookEndpoint, SuperusersOnly(WebhookEndpoint, never=["delete"]))
+
+
+@hooks.register("register_admin_viewset")
+def register_endpoint_viewset():
+    return EndpointViewSet("handoff_endpoints")
+
 
 # The call queue (leads/admin/queue.py).
 hooks.register("register_admin_urls", queue_urls)

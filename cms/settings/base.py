@@ -19,6 +19,7 @@ from cms.env import (
     media_origin,
     media_storage_from_env,
     media_urls_expire,
+    webhook_from_env,
 )
 from leads.conf import DEFAULTS as leads_defaults
 
@@ -275,6 +276,11 @@ LEADS_UNREACHABLE_AFTER_ATTEMPTS = env_int(
 )
 LEADS_ESCALATE_AFTER_MINUTES = env_int(
     "LEADS_ESCALATE_AFTER_MINUTES", leads_defaults["LEADS_ESCALATE_AFTER_MINUTES"]
+)
+# The hand-off of qualified leads to the claims system (docs/handoff.md).
+LEADS_WEBHOOK_URL, LEADS_WEBHOOK_SECRET = webhook_from_env()
+LEADS_WEBHOOK_MAX_ATTEMPTS = env_int(
+    "LEADS_WEBHOOK_MAX_ATTEMPTS", leads_defaults["LEADS_WEBHOOK_MAX_ATTEMPTS"]
 )
 # Where call-back requests wait while the database is unreachable (docs/data-protection.md).
 LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))

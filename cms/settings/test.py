@@ -27,6 +27,9 @@ STORAGES = {
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
+# No hand-off unless a test names a receiver, whatever LEADS_WEBHOOK_URL says.
+LEADS_WEBHOOK_URL = ""
+LEADS_WEBHOOK_SECRET = ""
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
 # No edge cache unless a test starts one, whatever FRONTEND_CACHE_URL says.

@@ -4,6 +4,7 @@ work it, and the erasure and subject access pages for one person's leads."""
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -13,10 +14,17 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from leads import casework, conf, export, late_notices, phones, subject_rights
-from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
+from leads import casework, conf, export, handoff, late_notices, phones, subject_rights
+from leads.admin.permissions import (
+    can_erase,
+    can_export,
+    can_hand_off,
+    can_view,
+    can_work,
+    forbidden,
+)
 from leads.audit import export_detail, log_on_each_lead, record_event
-from leads.models import CallOutcome, DeskEvent, Lead, LeadStatus
+from leads.models import CallOutcome, DeskEvent, Handoff, Lead, LeadStatus
 
 
 class LeadIndexView(IndexView):
@@ -113,7 +121,11 @@ class LeadInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         lead = self.instance
         user = self.request.user
+        handoffs = list(handoff.lead_handoffs(lead))
         context.update(
+            handoffs=handoffs,
+            can_hand_off=can_hand_off(user),
+            unsent_receivers=bool(handoff.missing_receivers(lead)),
             lead=lead,
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
@@ -149,6 +161,11 @@ class LeadInspectView(InspectView):
             return HttpResponseBadRequest("The form holds a character no field can store.")
         lead = self.instance
         action = request.POST.get("action")
+        if action in ("handoff", "replay"):
+            if not can_hand_off(request.user):
+                return forbidden(request)
+            self.hand_off(lead, action, request)
+            return redirect(self.url_helper.get_action_url("inspect", lead.pk))
         try:
             if action == "status":
                 casework.change_status(lead, request.POST.get("status", ""), request.user)
@@ -177,6 +194,31 @@ class LeadInspectView(InspectView):
         except casework.TransitionError as error:
             messages.error(request, str(error))
         return redirect(self.url_helper.get_action_url("inspect", lead.pk))
+
+    def hand_off(self, lead, action, request):
+        """Sends the lead to each receiver it has not gone to, or replays one hand-off."""
+        if action == "handoff":
+            with transaction.atomic():
+                sent = handoff.hand_off(lead, request.user, Handoff.Trigger.MANUAL)
+            if sent:
+                messages.success(request, "Sending the lead to the claims system.")
+            elif lead.is_spam:
+                messages.error(request, "A lead marked as spam is not sent.")
+            elif not handoff.receivers():
+                messages.error(request, "No claims system is configured (LEADS_WEBHOOK_URL).")
+            else:
+                messages.error(request, "The lead has been handed off already: replay it below.")
+            return
+        pk = request.POST.get("handoff", "")
+        # Digits only, and short enough for the column: anything else names no hand-off.
+        valid = pk.isascii() and pk.isdigit() and len(pk) < 10
+        target = Handoff.objects.filter(lead=lead, pk=int(pk)).first() if valid else None
+        if target is None:
+            messages.error(request, "No such hand-off for this lead.")
+        elif handoff.replay(target, request.user):
+            messages.success(request, f"Sending hand-off {target.webhook_id} again.")
+        else:
+            messages.error(request, "That hand-off is waiting or being sent already.")
 
 
 def _person_form_values(request):

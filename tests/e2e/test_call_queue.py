@@ -1,7 +1,8 @@
-"""A lead manager works the call queue in the browser: opens it from the dashboard, records
-"no answer" (the lead stays, due again later), then "spoke — qualified" (the lead leaves the
-queue). The queue's markup passes axe-core and the Nu HTML Checker, and its buttons work from
-the keyboard.
+"""A lead manager works the call queue in the browser: opens it from the dashboard, records "no
+answer" (the lead stays, due again later), then "spoke — qualified" (the lead leaves the queue)
+and is handed off: a signed request reaches a real local receiver that checks the signature and
+answers 500 twice, then 200, and exactly one delivery succeeds. The queue's markup passes
+axe-core and the Nu HTML Checker, and its buttons work from the keyboard.
 
 `sign_in_and_open_queue` and `record_call` are the steps; journeys that go on from a
 qualified lead (the hand-off to the claims system) can reuse them.
@@ -13,10 +14,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from leads.models import CallAttempt, Lead
+from leads.models import CallAttempt, Handoff, HandoffDelivery, Lead
 from tests.e2e import nu_checker
 from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
 from tests.leads.factories import make_lead
+from tests.leads.test_handoff import SECRET
+from tests.leads.webhook_receiver import Receiver
 from tests.second_factor import enter_code, give_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,6 +36,16 @@ def queue_desk(migrated_db, live_server, django_user_model):  # noqa: F811 - the
     first = make_lead(full_name="Queued Quinn", callback_time="any")
     second = make_lead(full_name="Waiting Wanda", callback_time="any")
     return live_server.url, first, second
+
+
+@pytest.fixture
+def flaky_claims_system(settings):
+    """The claims system's receiver, failing twice before it takes the lead."""
+    started = Receiver(SECRET, (500, 500, 200)).start()
+    settings.LEADS_WEBHOOK_URL = started.url
+    settings.LEADS_WEBHOOK_SECRET = SECRET
+    yield started
+    started.stop()
 
 
 def sign_in_and_open_queue(page, base_url, username="manager"):
@@ -61,7 +74,7 @@ def record_call(page, lead, outcome, note=""):
         page.keyboard.press("Enter")
 
 
-def test_no_answer_then_spoke_qualified(page, queue_desk, artifacts_dir):
+def test_no_answer_then_spoke_qualified(page, queue_desk, flaky_claims_system, artifacts_dir):
     base_url, quinn, wanda = queue_desk
     sign_in_and_open_queue(page, base_url)
     expect(queue_row(page, quinn)).to_contain_text("Queued Quinn")
@@ -82,6 +95,17 @@ def test_no_answer_then_spoke_qualified(page, queue_desk, artifacts_dir):
         ("no_answer", "Rang at lunch"),
         ("qualified", ""),
     ]
+
+    # The hand-off: three signed requests with one webhook-id, one of them taken.
+    sent = Handoff.objects.get(lead=quinn)
+    assert flaky_claims_system.ids() == [sent.webhook_id] * 3
+    assert all(request["verified"] for request in flaky_claims_system.requests)
+    assert list(flaky_claims_system.accepted) == [sent.webhook_id]
+    taken = flaky_claims_system.accepted[sent.webhook_id]["data"]["lead"]
+    assert taken["answers"]["full_name"] == "Queued Quinn"
+    assert [a["outcome"] for a in taken["attempts"]] == ["no_answer", "qualified"]
+    outcomes = HandoffDelivery.objects.filter(handoff=sent).order_by("pk")
+    assert [d.status_code for d in outcomes] == [500, 500, 200]
 
     # The lead's own page tells the story.
     page.goto(f"{base_url}/admin/leads/lead/inspect/{quinn.pk}/")
