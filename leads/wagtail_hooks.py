@@ -8,6 +8,7 @@ from leads.admin.desk import CallBackFormViewSet, LeadAdmin
 from leads.admin.panels import LeadsPanel
 from leads.admin.permissions import can_view
 from leads.audit import LOG_ACTIONS
+from leads.conversion import report as conversion_report
 
 register_snippet(CallBackFormViewSet)
 modeladmin_register(LeadAdmin)
@@ -23,3 +24,9 @@ def register_lead_log_actions(actions):
 def add_leads_panel(request, panels):
     if can_view(request.user):
         panels.insert(0, LeadsPanel())
+
+
+# The conversion report (leads/conversion/report.py): figures only, for Editors and Lead
+# managers alike.
+hooks.register("register_admin_urls", conversion_report.admin_urls)
+hooks.register("register_reports_menu_item", conversion_report.menu_item)
