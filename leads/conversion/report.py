@@ -2,6 +2,8 @@
 of days, with Wagtail's filters, sorting and CSV/XLSX download, the trend chart and the
 previous period beside it. Figures only (figures.py): no lead's details appear here."""
 
+import datetime
+
 import django_filters
 from django.urls import path, reverse
 from django.utils import timezone
@@ -52,6 +54,11 @@ class ConversionFilterSet(WagtailFilterSet):
 
     def describe(self, queryset, name, value):
         return queryset
+
+
+def _as_date(value):
+    # django-filter's date range gives the first and last moment of the days picked.
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _sort_value(value):
@@ -108,8 +115,8 @@ class ConversionReportView(ReportView):
             data = self.filters.form.cleaned_data
         today = timezone.localdate()
         dates = data.get("day")
-        start = getattr(dates, "start", None)
-        stop = getattr(dates, "stop", None)
+        start = _as_date(getattr(dates, "start", None))
+        stop = _as_date(getattr(dates, "stop", None))
         end = min(stop, today) if stop else today
         if start is None or start > end:
             start = Period.last(DEFAULT_DAYS, end).start
