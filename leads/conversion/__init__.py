@@ -14,9 +14,26 @@ Others use only the names below; settings name the middleware by dotted path and
 leads/wagtail_hooks.py registers the report.
 """
 
+from leads.conversion.counter import flush as flush_counts
+from leads.conversion.edge_log import FORMAT
+from leads.conversion.edge_log import count_lines as count_edge_lines
 from leads.conversion.figures import Period, figures
 from leads.conversion.fold import fold
 from leads.conversion.panels import ConversionPanel
 from leads.conversion.tasks import book_fold
 
-__all__ = ["ConversionPanel", "Period", "book_fold", "figures", "fold"]
+__all__ = [
+    "ConversionPanel",
+    "Period",
+    "book_fold",
+    "count_edge_lines",
+    "edge_log_format",
+    "figures",
+    "flush_counts",
+    "fold",
+]
+
+
+def edge_log_format():
+    """The varnishncsa -F format count_edge_lines reads."""
+    return FORMAT
