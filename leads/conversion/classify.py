@@ -107,12 +107,21 @@ def candidate(request):
     )
 
 
+def is_page(status, content_type, accept):
+    """A whole HTML page (200), or a browser told that its copy of a page is still current
+    (304 to a request that asked for HTML): the reader sees the page either way."""
+    if status == 200:
+        return content_type.startswith("text/html")
+    return status == 304 and "text/html" in accept
+
+
 def counts(request, response):
-    """Whether the answer to a candidate request is a reader's view of a public page: a
-    whole HTML page (200), not a preview, and not for a signed-in user."""
-    if response.status_code != 200 or getattr(request, "is_preview", False):
+    """Whether the answer to a candidate request is a reader's view of a public page
+    (is_page), not a preview, and not for a signed-in user."""
+    if getattr(request, "is_preview", False):
         return False
-    if not response.get("Content-Type", "").startswith("text/html"):
+    accept = request.headers.get("Accept", "")
+    if not is_page(response.status_code, response.get("Content-Type", ""), accept):
         return False
     # A page-cache hit never reached the authentication middleware: only anonymous readers
     # without a session are served from it. Otherwise ask.

@@ -7,8 +7,9 @@ for every view, also the ones the app served and counted itself, so it would nee
 know who served it, which a shared copy cannot; it would not run for readers whose browser
 blocks images or scripts; and it adds a request to every page. The log holds exactly the views
 the app never saw: lines whose handling is `hit` (a miss or a pass reached the app, which
-counted it). Each line goes through the same rules as a request the app served
-(classify.py), and its view is added to this process's tally (counter.py) like any other.
+counted it), a page or a browser's copy of one confirmed (304). Each line goes through the
+same rules as a request the app served (classify.py), and its view is added to this
+process's tally (counter.py) like any other.
 """
 
 from django.http import HttpRequest, QueryDict
@@ -30,6 +31,7 @@ FIELDS = [
     ("sec_purpose", "%{Sec-Purpose}i"),
     ("purpose", "%{Purpose}i"),
     ("content_type", "%{Content-Type}o"),
+    ("accept", "%{Accept}i"),
 ]
 FORMAT = "\t".join(code for _, code in FIELDS)
 
@@ -39,15 +41,15 @@ def _value(text):
 
 
 def view_of(line):
-    """The view one log line records, or None when it does not count (not a hit, not a 200
-    HTML page, a bot, a prefetch, a path never counted)."""
+    """The view one log line records, or None when it does not count (not a hit, not a page
+    (classify.is_page), a bot, a prefetch, a path never counted)."""
     parts = line.rstrip("\r\n").split("\t")
     if len(parts) != len(FIELDS):
         return None
     entry = {name: _value(part) for (name, _), part in zip(FIELDS, parts, strict=True)}
-    if entry["handling"] != "hit" or entry["status"] != "200":
+    if entry["handling"] != "hit" or not entry["status"].isdigit():
         return None
-    if not entry["content_type"].startswith("text/html"):
+    if not classify.is_page(int(entry["status"]), entry["content_type"], entry["accept"]):
         return None
     request = HttpRequest()
     request.method = entry["method"]

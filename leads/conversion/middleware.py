@@ -11,9 +11,9 @@ logger = logging.getLogger(__name__)
 
 
 class PageViewCountMiddleware:
-    """Counts an anonymous reader's GET of a public page that answered 200 (classify.py says
-    which do) in this process's tally (counter.py). Sets no cookie and adds nothing to the
-    page; an error here is logged and the page is served as it is."""
+    """Counts an anonymous reader's GET of a public page that answered with the page
+    (classify.py says which do) in this process's tally (counter.py). Sets no cookie and
+    adds nothing to the page; an error here is logged and the page is served as it is."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -44,6 +44,17 @@ class TestWhatCounts:
             "",
         )
 
+    def test_a_browser_confirming_its_copy_counts(self, client, case_study, settings):
+        settings.PAGE_CACHE_ENABLED = True
+        etag = reader_get(client, case_study.url)["ETag"]
+        reader_get(client, case_study.url)
+        html = "text/html,application/xhtml+xml,*/*;q=0.8"
+        again = reader_get(client, case_study.url, HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT=html)
+        assert again.status_code == 304
+        # A 304 to something that did not ask for a page (a feed reader, a script) is no view.
+        assert reader_get(client, case_study.url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert folded_views(page=case_study) == 3
+
     def test_with_the_page_cache_off_renders_count(self, client, case_study, settings):
         settings.PAGE_CACHE_ENABLED = False
         for _ in range(2):
