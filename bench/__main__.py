@@ -133,6 +133,34 @@ def ensure_database(url):
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def demo_site_env(variable, database):
+    """The bench environment on a database of its own (`variable` overrides its URL) holding
+    the demo site, migrated, static files collected and the page cache empty; returns the
+    environment and bench/pages.py's pages. For runs that measure a few rows quickly."""
+    env = bench_env()
+    env["DATABASE_URL"] = os.environ.get(
+        variable, DEFAULT_DATABASE_URL.replace("cms_bench", database)
+    )
+    ensure_wrk()
+    ensure_database(env["DATABASE_URL"])
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([PYTHON, "manage.py", "load_demo_content"], env, capture=True)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    flush_page_cache(env["REDIS_URL"])
+    return env, json.loads(run([PYTHON, "-m", "bench.pages"], env, capture=True))
+
+
+def load_arguments(parser):
+    """The load options every run shares."""
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
+    )
+    return parser
+
+
 def flush_page_cache(redis_url):
     import redis
 
@@ -464,12 +492,8 @@ def main():
         return render.main(sys.argv[2:])
     if sys.argv[1:2] == ["purge-storm"]:
         return purge_storm.main(sys.argv[2:])
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
+    parser = load_arguments(
+        argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     )
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the corpus as it is")
     parser.add_argument(

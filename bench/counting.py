@@ -19,8 +19,6 @@ import argparse
 import concurrent.futures
 import csv
 import io
-import json
-import os
 import time
 import urllib.request
 
@@ -126,24 +124,11 @@ def measure(pages, site_url, off_url, args, env, bench):
 
 def main(argv, bench):
     """`python -m bench counting`; `bench` is bench/__main__.py (servers, load, fetch)."""
-    parser = argparse.ArgumentParser(prog="python -m bench counting", description=__doc__)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--slices", type=int, default=5)
-    args = parser.parse_args(argv)
-    env = bench.bench_env()
-    env["DATABASE_URL"] = os.environ.get(
-        "BENCH_COUNTING_DATABASE_URL",
-        bench.DEFAULT_DATABASE_URL.replace("cms_bench", "cms_bench_counting"),
+    parser = bench.load_arguments(
+        argparse.ArgumentParser(prog="python -m bench counting", description=__doc__)
     )
-    bench.ensure_wrk()
-    bench.ensure_database(env["DATABASE_URL"])
-    bench.run([bench.PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
-    bench.run([bench.PYTHON, "manage.py", "load_demo_content"], env, capture=True)
-    bench.run([bench.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    bench.flush_page_cache(env["REDIS_URL"])
-    pages = json.loads(bench.run([bench.PYTHON, "-m", "bench.pages"], env, capture=True))
+    args = parser.parse_args(argv)
+    env, pages = bench.demo_site_env("BENCH_COUNTING_DATABASE_URL", "cms_bench_counting")
     with (
         bench.gunicorn(env, "cms.settings.production", "site") as (site_url, _),
         bench.gunicorn(off_env(env), "cms.settings.production", "site, counting off") as (

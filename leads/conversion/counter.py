@@ -21,14 +21,11 @@ import logging
 import os
 import threading
 
-import redis
-from django.conf import settings
 from django.utils import timezone
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from leads import conf
 from leads.conversion.store import add_counts
+from leads.redis_clients import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +38,6 @@ _tally = collections.Counter()
 _flusher = None
 _flusher_pid = None
 _stop = threading.Event()
-_clients = {}
 
 
 def count(view, day=None):
@@ -62,20 +58,7 @@ def pending():
 
 def redis_client():
     """The Redis that keeps the counts until the fold, or None."""
-    url = conf.LEADS_COUNT_REDIS_URL
-    if url is None:
-        url = getattr(settings, "REDIS_URL", "")
-    if not url:
-        return None
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=_REDIS_TIMEOUT,
-            socket_timeout=_REDIS_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-        )
-    return client
+    return client_for(conf.LEADS_COUNT_REDIS_URL, _REDIS_TIMEOUT, _REDIS_TIMEOUT)
 
 
 def day_key(day):

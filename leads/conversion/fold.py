@@ -42,7 +42,7 @@ def fold():
     for key in client.scan_iter(match=day_prefix + "*", count=500):
         key = key.decode()
         day = key[len(day_prefix) :]
-        # RENAMENX-free: a key another fold renamed meanwhile is simply gone (an error).
+        # A key another fold renamed meanwhile is gone: RENAME fails and there is nothing to do.
         with contextlib.suppress(redis.ResponseError):
             client.rename(key, f"{batch_prefix()}{day}:{uuid.uuid4().hex}")
     added = 0

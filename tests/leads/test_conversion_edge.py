@@ -5,7 +5,6 @@ add up to exactly one view each. Debian's varnishd with deploy/varnish/site.vcl 
 
 import shutil
 import subprocess
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -13,21 +12,11 @@ import requests
 from breaches.models import BreachCaseStudyPage
 from leads.conversion import count_edge_lines, edge_log_format
 from leads.models import PageViewDay
-from tests.edge_services import Varnish
 from tests.leads.conversion import DESKTOP, GOOGLEBOT, empty_tally, folded_views
 
 pytestmark = [pytest.mark.varnish, pytest.mark.django_db(transaction=True)]
 
 VARNISHNCSA = shutil.which("varnishncsa") or "/usr/bin/varnishncsa"
-
-
-@pytest.fixture(scope="module")
-def varnish(live_server):
-    address = urlsplit(live_server.url)
-    host = "127.0.0.1" if address.hostname == "localhost" else address.hostname
-    server = Varnish(host, address.port).start()
-    yield server
-    server.stop()
 
 
 def get(varnish, path, agent=DESKTOP, method="GET"):
