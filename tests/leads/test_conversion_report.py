@@ -21,6 +21,7 @@ from leads.conversion.figures import Filters, Period, figures
 from leads.conversion.store import row_key
 from leads.models import LeadStatus, PageViewDay
 from tests.leads.factories import make_lead
+from tests.second_factor import sign_in_with_second_factor
 
 REPORT = "/admin/reports/conversion/"
 HOSTILE_TITLE = '=HYPERLINK("http://evil.example","x")'
@@ -154,6 +155,16 @@ class TestReport:
         )
         client.force_login(nobody)
         assert client.get(REPORT).status_code in (302, 403)
+
+    def test_lead_managers_see_it_and_editors_get_no_lead_permission(
+        self, known, client, django_user_model
+    ):
+        manager = django_user_model.objects.create_user("manager", password="x")
+        manager.groups.add(Group.objects.get(name="Lead managers"))
+        sign_in_with_second_factor(client, manager)
+        assert client.get(REPORT).status_code == 200
+        editors = Group.objects.get(name="Editors").permissions
+        assert not editors.filter(content_type__app_label="leads").exists()
 
     def test_csv_download_is_formula_safe(self, known, editor_client):
         response = editor_client.get(REPORT + "?export=csv")
