@@ -122,18 +122,6 @@ def _flush_every(seconds):
         flush()
 
 
-def stop_flusher(timeout=10):
-    """Stops this process's flusher thread after a last hand-over (tests; a clean exit)."""
-    global _flusher_pid
-    _stop.set()
-    thread = _flusher
-    if thread is not None and thread.is_alive():
-        thread.join(timeout)
-    with _lock:
-        _flusher_pid = None
-    flush()
-
-
 @atexit.register
 def _flush_at_exit():
     # A gunicorn worker stopping gracefully (a restart, a deploy) hands over what it counted.
