@@ -74,6 +74,28 @@ DEFAULTS = {
     "LEADS_ESCALATION_SWEEP_SECONDS": 60,
     # The queue shows at most this many leads at once (the most overdue first).
     "LEADS_QUEUE_MAX_ROWS": 100,
+    # Conversion figures (leads/conversion/): whether public page views are counted at all
+    # (an operator's off switch), how often each web process hands its counts to Redis (0: no
+    # background thread; the fold or the process's exit hands them over), the Redis that
+    # keeps them until the fold (None: the cache's REDIS_URL; empty: none, each hand-over
+    # writes to the database), its keys' prefix, how often the task worker folds them into
+    # the database, path prefixes never counted, and how long the daily aggregates are kept.
+    "LEADS_COUNT_VIEWS": True,
+    "LEADS_COUNT_FLUSH_SECONDS": 5,
+    "LEADS_COUNT_REDIS_URL": None,
+    "LEADS_COUNT_KEY_PREFIX": "leads:views",
+    "LEADS_COUNT_FOLD_SECONDS": 60,
+    "LEADS_COUNT_SKIP_PATHS": (
+        "/admin/",
+        "/django-admin/",
+        "/documents/",
+        "/media/",
+        "/static/",
+        "/health/",
+        "/.well-known/",
+        "/leads/",
+    ),
+    "LEADS_COUNT_RETENTION_DAYS": 800,
 }
 
 

@@ -532,3 +532,52 @@ class HandoffDelivery(models.Model):
 
     def __str__(self):
         return f"Delivery {self.number} of {self.handoff_id}"
+
+
+class DeviceClass(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    TABLET = "tablet", "Tablet"
+    DESKTOP = "desktop", "Desktop"
+
+
+class PageViewDay(models.Model):
+    """How many readers saw one public page on one day, from one campaign, referring site and
+    kind of device: an aggregate, never a reader (leads/conversion/, docs/data-protection.md).
+
+    Written only by the fold (leads/conversion/fold.py), which adds the counts the web
+    processes kept in Redis; one row per distinct set of dimensions, found by `key`."""
+
+    day = models.DateField(db_index=True)
+    # The sha256 of the day and every dimension below: unique, and short enough to index
+    # whatever the values' lengths.
+    key = models.CharField(max_length=64, unique=True)
+    path = models.CharField(max_length=255)
+    page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    referrer_host = models.CharField(max_length=100, blank=True)
+    device = models.CharField(max_length=10, choices=DeviceClass.choices)
+    views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "page views (per day)"
+        verbose_name_plural = "page views (per day)"
+        indexes = [models.Index(fields=["page", "day"], name="leads_pageviewday_page_day")]
+
+    def __str__(self):
+        return f"{self.path} on {self.day}: {self.views}"
+
+
+class ViewFold(models.Model):
+    """One batch of counts taken from Redis and added to PageViewDay, recorded in the same
+    transaction: a fold that stops after committing and before deleting its batch finds the
+    batch here next time and deletes it without adding it twice."""
+
+    batch = models.CharField(max_length=64, unique=True)
+    folded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.batch

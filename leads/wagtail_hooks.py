@@ -12,6 +12,7 @@ from leads.admin.permissions import SuperusersOnly, can_view
 from leads.admin.queue import admin_urls as queue_urls
 from leads.admin.queue import menu_item as queue_menu_item
 from leads.audit import LOG_ACTIONS
+from leads.conversion import report as conversion_report
 from leads.models import WebhookEndpoint
 
 register_snippet(CallBackFormViewSet)
@@ -39,3 +40,9 @@ def register_lead_log_actions(actions):
 def add_leads_panel(request, panels):
     if can_view(request.user):
         panels.insert(0, LeadsPanel())
+
+
+# The conversion report (leads/conversion/report.py): figures only, for Editors and Lead
+# managers alike.
+hooks.register("register_admin_urls", conversion_report.admin_urls)
+hooks.register("register_reports_menu_item", conversion_report.menu_item)

@@ -71,6 +71,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts readers' views of public pages, page-cache hits included, for the
+    # conversion figures (leads/conversion/); no cookie, no database write in the request.
+    "leads.conversion.middleware.PageViewCountMiddleware",
     # First: a hit skips everything below; a miss sees the final response, security headers
     # and cookies included, before deciding to store it.
     "home.page_cache.middleware.PageCacheMiddleware",
@@ -285,6 +288,13 @@ LEADS_WEBHOOK_MAX_ATTEMPTS = env_int(
 # Where call-back requests wait while the database is unreachable (docs/data-protection.md).
 LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
 LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)
+# Conversion figures: LEADS_COUNT_VIEWS=false turns page-view counting off (the figures then
+# show only leads); the counts wait in this Redis until the task worker folds them.
+LEADS_COUNT_VIEWS = env_bool("LEADS_COUNT_VIEWS", leads_defaults["LEADS_COUNT_VIEWS"])
+LEADS_COUNT_REDIS_URL = env_str("LEADS_COUNT_REDIS_URL", REDIS_URL)
+LEADS_COUNT_FLUSH_SECONDS = env_int(
+    "LEADS_COUNT_FLUSH_SECONDS", leads_defaults["LEADS_COUNT_FLUSH_SECONDS"]
+)
 
 # Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.

@@ -39,3 +39,6 @@ OFFLINE_COPY_PATH = Path(tempfile.mkdtemp(prefix="cms-tests-")) / "offline-conta
 # The lead spool: no stream unless a test gives one, and a directory of this process's own.
 LEADS_SPOOL_REDIS_URL = ""
 LEADS_SPOOL_DIR = str(OFFLINE_COPY_PATH.parent / "lead-spool")
+# Page views: handed over when a test folds them, not by a background thread.
+LEADS_COUNT_REDIS_URL = ""
+LEADS_COUNT_FLUSH_SECONDS = 0
