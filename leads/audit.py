@@ -15,6 +15,7 @@ LOG_ACTIONS = [
     ("leads.owner", "Assign lead", "Changed owner"),
     ("leads.note", "Add note", "Added a note"),
     ("leads.spam", "Mark spam", "Changed the spam flag"),
+    ("leads.review", "Clear review", "Cleared the hold for review"),
     ("leads.export", "Export leads", "Exported leads"),
     ("leads.erasure", "Erase a person's leads", "Erased leads on request"),
     ("leads.purge", "Purge old leads", "Purged leads past retention"),

@@ -4,7 +4,8 @@
 - `filters`: the list's filters;
 - `views`: the list with its exports, a lead's page, erasure and subject access;
 - `desk`: the ModelAdmin tying them together, and the call-back form snippets' viewset;
-- `panels`: the dashboard's summary of recent leads.
+- `panels`: the dashboard's summary of recent leads;
+- `review`: the leads held for review, cleared in bulk.
 
 leads/wagtail_hooks.py registers them with Wagtail.
 """

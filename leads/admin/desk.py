@@ -64,6 +64,7 @@ class LeadAdmin(ModelAdmin):
         SourcePageFilter,
         FormFilter,
         BreachTypeFilter,
+        "needs_review",
         "is_spam",
     ]
     list_select_related = ["owner"]

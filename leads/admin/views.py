@@ -146,6 +146,9 @@ class LeadInspectView(InspectView):
                 else:
                     casework.add_note(lead, text[:4000], request.user)
                     messages.success(request, "Note added.")
+            elif action in ("review_clear", "review_spam"):
+                casework.clear_review([lead.pk], request.user, spam=action == "review_spam")
+                messages.success(request, "Hold for review cleared.")
             elif action in ("spam", "not_spam"):
                 casework.set_spam(lead, action == "spam", request.user)
                 messages.success(request, "Spam flag changed.")
