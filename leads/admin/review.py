@@ -25,7 +25,10 @@ def held_leads():
 
 
 def _lead_ids(values):
-    return [int(value) for value in values if value.isdigit()][:PER_PAGE]
+    # ASCII digits only, and no longer than a bigint: anything else names no lead.
+    return [
+        int(value) for value in values if value.isascii() and value.isdigit() and len(value) < 19
+    ][:PER_PAGE]
 
 
 def review_view(request):
