@@ -154,8 +154,9 @@ def latency(outcomes):
     return f"{formpost.percentile(took, 50) * 1000:.0f} / {took[-1] * 1000:.0f}"
 
 
-def post_client(base, form, numbers, outcomes, clock, stop):
-    """Posts the form back to back, a new reader each time, until the run ends."""
+def post_client(base, form, numbers, outcomes, clock, stop, source):
+    """Posts the form back to back, a new reader each time, until the run ends; from the
+    loopback address `source`, so each client is an address of its own (leads/limits.py)."""
     host, port = base
     headers = formpost.post_headers(host, port)
     while not stop.is_set() and clock() < DURATION:
@@ -163,7 +164,13 @@ def post_client(base, form, numbers, outcomes, clock, stop):
         started = clock()
         try:
             status, _, _ = formpost.http_request(
-                host, port, "POST", form.action, formpost.submission(number, form.fields), headers
+                host,
+                port,
+                "POST",
+                form.action,
+                formpost.submission(number, form.fields),
+                headers,
+                source=source,
             )
         except OSError as error:
             status = type(error).__name__
@@ -233,9 +240,11 @@ def load_with_faults(base, form, paths, redis, proxy, clock):
     numbers = itertools.count()
     threads = [
         threading.Thread(
-            target=post_client, args=(base, form, numbers, posts, clock, stop), daemon=True
+            target=post_client,
+            args=(base, form, numbers, posts, clock, stop, formpost.client_address(n)),
+            daemon=True,
         )
-        for _ in range(POST_CLIENTS)
+        for n in range(POST_CLIENTS)
     ] + [
         threading.Thread(target=get_client, args=(base, path, gets, clock, stop), daemon=True)
         for path in paths

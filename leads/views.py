@@ -202,7 +202,6 @@ def _too_large(request):
 
 def _too_many(request, retry_after):
     """Over a flood limit (leads/limits.py): nothing was stored; say when to try again."""
-    logger.warning("Call-back form refused: over a flood limit")
     minutes = math.ceil(retry_after / 60)
     wait = "a minute" if minutes <= 1 else f"{minutes} minutes"
     return problem(

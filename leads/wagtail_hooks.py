@@ -7,6 +7,7 @@ from wagtail_modeladmin.options import modeladmin_register
 from leads.admin.desk import CallBackFormViewSet, LeadAdmin
 from leads.admin.panels import LeadsPanel
 from leads.admin.permissions import can_view
+from leads.admin.review import add_panel as add_review_panel
 from leads.admin.review import admin_urls as review_urls
 from leads.admin.review import menu_item as review_menu_item
 from leads.audit import LOG_ACTIONS
@@ -17,6 +18,7 @@ modeladmin_register(LeadAdmin)
 # The leads held for review (leads/admin/review.py).
 hooks.register("register_admin_urls", review_urls)
 hooks.register("register_admin_menu_item", review_menu_item)
+hooks.register("construct_homepage_panels", add_review_panel)
 
 
 @hooks.register("register_log_actions")

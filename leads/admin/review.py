@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 
 from leads import casework, export
 from leads.admin.permissions import can_view, can_work, forbidden
@@ -88,6 +89,28 @@ class ReviewMenuItem(MenuItem):
 
     def is_shown(self, request):
         return can_view(request.user)
+
+
+class ReviewPanel(Component):
+    """On the dashboard, while leads are held: how many, and a link to them."""
+
+    name = "leads_review"
+    template_name = "leads/admin/review_panel.html"
+    order = 80
+
+    def __init__(self, held):
+        self.held = held
+
+    def get_context_data(self, parent_context):
+        return {"held": self.held, "review_url": reverse("leads_review")}
+
+
+def add_panel(request, panels):
+    if not can_view(request.user):
+        return
+    held = held_leads().count()
+    if held:
+        panels.insert(0, ReviewPanel(held))
 
 
 def admin_urls():

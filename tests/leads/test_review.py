@@ -156,3 +156,12 @@ def test_the_list_costs_the_same_queries_however_many_are_held(as_manager):
     for _ in range(40):
         held()
     assert queries() == few
+
+
+def test_the_dashboard_says_how_many_are_waiting(as_manager):
+    assert "held for review" not in as_manager.get("/admin/").content.decode()
+    held()
+    held()
+    body = as_manager.get("/admin/").content.decode()
+    assert "2 leads held for review" in body
+    assert f'href="{REVIEW}"' in body
