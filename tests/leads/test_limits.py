@@ -175,3 +175,15 @@ def test_with_redis_down_the_database_counts_the_flood(
     # Another address is counted on its own.
     assert told_success(submit_from(client, home_html, **person(9, "203.0.113.50", json=json)))
     assert Lead.objects.count() == 4
+
+
+def test_a_refusal_costs_no_database_query(
+    client, home_html, humans_are_quick, settings, redis_cache, django_assert_num_queries
+):
+    settings.LEADS_FLOOD_LIMIT = (1, DAY)
+    assert told_success(submit_from(client, home_html, **person(1)))
+    # The first refusal page fills the shared navigation fragment; the rest read it.
+    assert submit_from(client, home_html, **person(2)).status_code == 429
+    with django_assert_num_queries(0):
+        refused = [submit_from(client, home_html, **person(n)) for n in range(3, 13)]
+    assert {response.status_code for response in refused} == {429}
