@@ -3,15 +3,15 @@ and the claims team is told about exactly those two."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 from playwright.sync_api import expect
 
 from leads.models import Lead, NotificationStatus
 from tests.e2e.pristine import migrated_db  # noqa: F401 - a fixture
+from tests.e2e.test_journeys import PASSWORD, sign_in
 from tests.leads.factories import make_lead
-from tests.second_factor import enter_code, give_authenticator
+from tests.second_factor import give_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,22 +27,17 @@ def held(name):
 
 @pytest.fixture
 def desk(migrated_db, live_server, django_user_model):  # noqa: F811 - the imported fixture
-    user = django_user_model.objects.create_user("manager", password="a-long-test-password")
+    user = django_user_model.objects.create_user("manager", password=PASSWORD)
     user.groups.add(Group.objects.get(name="Lead managers"))
-    give_authenticator(user)
     make_lead(full_name="Announced Ann")
     leads = [held(name) for name in ("Office Olive", "Office Omar", "Office Oona")]
     mail.outbox.clear()
-    return live_server.url, leads
+    return live_server.url, leads, give_authenticator(user)
 
 
 def test_lead_manager_clears_held_leads_and_they_are_announced(page, desk):
-    url, (olive, omar, oona) = desk
-    page.goto(url + "/admin/login/")
-    page.get_by_label("Username").fill("manager")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Sign in").click()
-    enter_code(page, give_authenticator(get_user_model().objects.get(username="manager")))
+    url, (olive, omar, oona), authenticator = desk
+    sign_in(page, url, "manager", authenticator)
 
     page.get_by_role("link", name="Leads to review").click()
     expect(page.get_by_role("heading", name="3 leads held for review")).to_be_visible()
