@@ -13,6 +13,7 @@ import pytest
 import redis
 from django.core import mail
 
+from leads.casework import clear_review
 from leads.models import Lead, NotificationStatus
 from tests.leads.helpers import submit_from
 
@@ -87,6 +88,11 @@ def test_300_people_behind_one_address_in_a_minute_all_reach_the_desk(
     other = Lead.objects.get(email="reader999@example.com")
     assert not other.needs_review
     assert other.notification_status == NotificationStatus.SENT
+    # A person clears the held ones at the desk: each is then announced, once.
+    assert clear_review([lead.pk for lead in rest], user=None) == 290
+    assert len(mail.outbox) == 10 + 1 + 290
+    assert len({message.subject for message in mail.outbox}) == 301
+    assert not Lead.objects.filter(needs_review=True).exists()
 
 
 @pytest.mark.parametrize("json", [False, True], ids=["no-script", "script"])
