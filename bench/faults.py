@@ -118,11 +118,12 @@ class StoredLeads:
         self.rows = counts
 
     def flags(self):
-        """How many of this run's leads are flagged as spam and how many have their
-        notification task recorded."""
+        """How many of this run's leads are flagged as spam, how many have their
+        notification task recorded and how many are held for review."""
         return self._query(
             "SELECT count(*) FILTER (WHERE is_spam), "
-            "count(*) FILTER (WHERE notification_task_id <> '') "
+            "count(*) FILTER (WHERE notification_task_id <> ''), "
+            "count(*) FILTER (WHERE needs_review) "
             f"FROM {LEAD_TABLE} WHERE email LIKE %s"  # noqa: S608 - a constant
         )[0]
 
@@ -375,7 +376,7 @@ def report(figures):
     lost = accepted_emails - stored_emails
     unasked = stored_emails - accepted_emails
     duplicates = sum(1 for n in stored.rows.values() if n > 1)
-    spam, notified = figures["flags"]
+    spam, notified, held = figures["flags"]
     drain_time = last_spooled(posts, happened, stored)
     lines += [
         "",
@@ -385,7 +386,8 @@ def report(figures):
         f"- GETs: {len(gets)} ({counts(gets)})",
         f"- Leads stored for this run's readers: {len(stored_emails)} "
         f"({sum(stored.rows.values())} rows; flagged as spam: {spam}; with a notification "
-        f"task: {notified}); the same readers as the accepted POSTs: "
+        f"task: {notified}; held for review, as past {POST_CLIENTS} addresses' first 10 "
+        f"leads: {held}); the same readers as the accepted POSTs: "
         f"{'yes' if stored_emails == accepted_emails else 'NO'}",
         f"- Duplicates (readers with more than one lead): {duplicates}",
         f"- Lost (accepted, not stored): {len(lost)}; stored though the POST was not "
