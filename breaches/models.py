@@ -205,7 +205,9 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
             query["sector"] = chosen["sector"]
         if "year" in chosen:
             query["year"] = chosen["year"]
-        canonical = self.full_url
+        # Given the request: its site root paths come with the site snapshot (full_url would
+        # ask the cache for them).
+        canonical = self.get_full_url(request)
         if not chosen and page_of_results.number > 1:
             canonical += f"?page={page_of_results.number}"
         return self.render(
