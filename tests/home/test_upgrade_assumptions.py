@@ -109,3 +109,21 @@ class TestDjango:
                 "Django's compiler no longer selects a model's concrete fields in _meta order; "
                 f"{DJANGO}"
             )
+
+
+@pytest.mark.django_db
+def test_a_querysets_compiled_sql_is_the_query_it_runs(demo_site):
+    queryset = Page.objects.filter(depth=3).exclude(slug="about").order_by("path")
+    try:
+        sql, params = django_adapter.compiled_sql(queryset)
+    except AttributeError as error:
+        pytest.fail(
+            f"Django's Query.get_compiler() or SQLCompiler.as_sql() has changed ({error}); "
+            f"{DJANGO} (home/page_cache/prepared.py)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    assert ids == [page.pk for page in queryset], (
+        f"SQLCompiler.as_sql() no longer gives the SQL a queryset runs; {DJANGO}"
+    )

@@ -1,6 +1,7 @@
 """The page cache's reach into Django beyond its public API: the redis-py client of Django's
 own Redis cache backend, for the purge channel (Redis pub/sub, which the cache API lacks), and
-the SQL compiler's work for loading a page by its primary key, done once per model."""
+the SQL compiler's work for loading a page by its primary key, done once per model, and for
+any queryset prepared once and run with other values (home/page_cache/prepared.py)."""
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -20,6 +21,14 @@ def redis_client(backend, *, write=False):
     LOCATION and OPTIONS (several servers, pool and parser classes) and could drift from it.
     """
     return backend._cache.get_client(write=write)
+
+
+def compiled_sql(queryset):
+    """(sql, params) of a queryset, exactly as its own evaluation would send them.
+
+    Private: Query.get_compiler() and SQLCompiler.as_sql() are Django's own way from a
+    queryset to its SQL; no public API returns SQL with separate parameters."""
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
 
 
 class PrecompiledGet:
