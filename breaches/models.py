@@ -240,6 +240,8 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
 
     @staticmethod
     def apply_filters(queryset, chosen):
+        """The case studies matching `chosen` (read_filters'; the type as a BreachType or its
+        id)."""
         if "type" in chosen:
             queryset = queryset.filter(breach_types=chosen["type"])
         if "sector" in chosen:
@@ -262,9 +264,19 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         )
         # get_page turns a missing, non-numeric or out-of-range number into a real page.
         page_of_results = paginator.get_page(request.GET.get("page"))
-        # Loaded when the list is shown: a shared fragment may already hold it.
-        cards = page_of_results.object_list
-        page_of_results.object_list = SimpleLazyObject(lambda: prefetch_cards(list(cards)))
+        # Loaded when the list is shown (a shared fragment may already hold it), by SQL that
+        # differs only in the filters' values, compiled once per site snapshot.
+        values = {name: getattr(value, "pk", value) for name, value in chosen.items()}
+        first = (page_of_results.number - 1) * CASE_STUDIES_PER_PAGE
+
+        def cards(**values):
+            listed = self.apply_filters(self.case_studies().select_related(None), values)
+            return listed[first : first + CASE_STUDIES_PER_PAGE]
+
+        key = ("case-study-index", self.pk, *sorted(values), first)
+        page_of_results.object_list = SimpleLazyObject(
+            lambda: prefetch_cards(list(prepared_raw(key, cards, **values)))
+        )
         query = {}
         if "type" in chosen:
             query["type"] = chosen["type"].slug

@@ -2,6 +2,7 @@
 name order, and its own picture, on every list that shows cards, in a fixed number of
 queries; a preview shows the types as edited."""
 
+import datetime
 import re
 
 import pytest
@@ -121,3 +122,38 @@ def test_wagtail_uses_the_renditions_an_image_is_given(small_image):
         "Wagtail no longer reads an image's renditions from `prefetched_renditions`; "
         "breaches.models.prefetch_cards relies on it"
     )
+
+
+@pytest.mark.django_db
+def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(only, case_study_factory):
+    kinds = [BreachType.objects.create(name=name) for name in ("Lost", "Hacked")]
+    for n in range(24):
+        case_study_factory(
+            title=f"Study {n:02}",
+            breach_types=[kinds[n % 2]],
+            sector=("police", "health", "retail")[n % 3],
+            period_start=2015 + n % 4,
+            published_date=datetime.date(2020, 1, 1 + n),
+        )
+    index = only
+    for query in (
+        {},
+        {"page": "2"},
+        {"page": "3"},
+        {"type": kinds[1].slug},
+        {"type": kinds[0].slug, "sector": "police"},
+        {"sector": "health", "year": "2016"},
+        {"type": kinds[1].slug, "year": "2018", "page": "1"},
+    ):
+        html = Client().get("/case-studies/", query).content.decode()
+        expected = index.apply_filters(
+            index.case_studies(),
+            {
+                **({"type": BreachType.objects.get(slug=query["type"])} if "type" in query else {}),
+                **({"sector": query["sector"]} if "sector" in query else {}),
+                **({"year": int(query["year"])} if "year" in query else {}),
+            },
+        )
+        first = (int(query.get("page", 1)) - 1) * 10
+        titles = [page.title for page in expected[first : first + 10]]
+        assert titles and list(cards(html)) == titles, query
