@@ -32,7 +32,7 @@ from home.callback_form import CallBackFormMixin
 from home.page_cache import (
     MemoisedViewRestrictionsMixin,
     memoised,
-    prepared_raw,
+    prepared_list,
     public,
     reads_query,
 )
@@ -133,11 +133,11 @@ def prefetch_cards(pages, *, types=True):
     one's breach types (`card_types`; unless `types` is false), its hero image where it is
     not joined yet, and the images' renditions. At most three queries whatever the number of
     cards, each compiled once per site snapshot and number of cards
-    (home.page_cache.prepared_raw)."""
+    (home.page_cache.prepared_list)."""
     pages = [page for page in pages if page.pk is not None]
     if types and pages:
         ids = sorted({page.pk for page in pages})
-        links = list(prepared_raw(("card-types", len(ids)), _type_links, **_numbered("p", ids)))
+        links = prepared_list(("card-types", len(ids)), _type_links, **_numbered("p", ids))
         by_id = _breach_types_by_id()
         if any(link.breachtype_id not in by_id for link in links):
             by_id = {one.pk: one for one in BreachType.objects.all()}  # newer than the snapshot
@@ -153,7 +153,7 @@ def prefetch_cards(pages, *, types=True):
         - {page.hero_image_id for page in joined}
     )
     if missing:
-        fetched = prepared_raw(("card-images", len(missing)), _images, **_numbered("i", missing))
+        fetched = prepared_list(("card-images", len(missing)), _images, **_numbered("i", missing))
         images = {image.pk: image for image in fetched}
         for page in pages:
             if page.hero_image_id in images and not hero_field.is_cached(page):
@@ -166,7 +166,7 @@ def prefetch_cards(pages, *, types=True):
     if instances:
         ids = sorted(instances)
         renditions = {pk: [] for pk in ids}
-        for rendition in prepared_raw(
+        for rendition in prepared_list(
             ("card-renditions", len(ids)), _renditions, **_numbered("i", ids)
         ):
             rendition.image = instances[rendition.image_id][0]
@@ -270,12 +270,12 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         first = (page_of_results.number - 1) * CASE_STUDIES_PER_PAGE
 
         def cards(**values):
-            listed = self.apply_filters(self.case_studies().select_related(None), values)
+            listed = self.apply_filters(self.case_studies(), values)
             return listed[first : first + CASE_STUDIES_PER_PAGE]
 
         key = ("case-study-index", self.pk, *sorted(values), first)
         page_of_results.object_list = SimpleLazyObject(
-            lambda: prefetch_cards(list(prepared_raw(key, cards, **values)))
+            lambda: prefetch_cards(prepared_list(key, cards, **values))
         )
         query = {}
         if "type" in chosen:
@@ -539,12 +539,10 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         sources = self.sources.all()
         if not related.in_database(self, sources):
             return list(sources)
-        return list(
-            prepared_raw(
-                "case-study-sources",
-                lambda pk: CaseStudySource.objects.filter(page_id=pk).order_by("sort_order"),
-                pk=self.pk,
-            )
+        return prepared_list(
+            "case-study-sources",
+            lambda pk: CaseStudySource.objects.filter(page_id=pk).order_by("sort_order"),
+            pk=self.pk,
         )
 
     def _hero_image_with_renditions(self):

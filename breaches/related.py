@@ -7,7 +7,7 @@ needs nothing from breaches.models.
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 
-from home.page_cache import prepared_raw
+from home.page_cache import prepared_list
 
 RELATED_POSTS = 3
 
@@ -16,19 +16,17 @@ def related_posts(page, cards):
     """Up to three related case studies: the editor's picks in their order (live and public
     only), then the most recent sharing a breach type, then the same sector.
 
-    `cards`: the live, public case studies a reader may be shown, without select_related.
+    `cards`: the live, public case studies a reader may be shown.
     One query ranks and loads them: picks first, then the automatic criteria, newest first
     within each; what a card shows besides its row (types, images) is for the caller to
     fetch in bulk. For a saved page the query differs from page to page only in the page's
-    id and sector, so its SQL is compiled once (home.page_cache.prepared_raw)."""
+    id and sector, so its SQL is compiled once (home.page_cache.prepared_list)."""
     if _saved(page):
-        return list(
-            prepared_raw(
-                ("related-posts", cards.model, bool(page.sector)),
-                lambda pk, **sector: _ranked(_stand_in(page, pk, **sector), cards),
-                pk=page.pk,
-                **({"sector": page.sector} if page.sector else {}),
-            )
+        return prepared_list(
+            ("related-posts", cards.model, bool(page.sector)),
+            lambda pk, **sector: _ranked(_stand_in(page, pk, **sector), cards),
+            pk=page.pk,
+            **({"sector": page.sector} if page.sector else {}),
         )
     query = _ranked(page, cards)
     return [] if query is None else list(query)

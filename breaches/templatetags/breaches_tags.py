@@ -2,7 +2,7 @@ from django import template
 from django.db.models import Q
 
 from breaches.models import BreachCaseStudyPage, BreachIndexPage, _card_queryset, prefetch_cards
-from home.page_cache import memoised, prepared_raw
+from home.page_cache import memoised, prepared_list
 
 register = template.Library()
 
@@ -14,7 +14,6 @@ def _candidates(count):
     live = BreachCaseStudyPage.objects.live().order_by(*NEWEST_FIRST).values("pk")
     return (
         _card_queryset()
-        .select_related(None)  # raw() maps columns to the page's own fields
         .filter(Q(pk__in=live.filter(featured=True)[:count]) | Q(pk__in=live[: count * 2]))
         .order_by(*NEWEST_FIRST)
     )
@@ -28,7 +27,7 @@ def case_study_highlights(context, count=HIGHLIGHTS):
     One query finds both lists (the newest featured, and twice as many of the newest so that
     enough remain once the featured are taken out), its SQL compiled once per site snapshot;
     then types, images and renditions come in bulk."""
-    candidates = list(prepared_raw(("case-study-highlights", count), lambda: _candidates(count)))
+    candidates = prepared_list(("case-study-highlights", count), lambda: _candidates(count))
     featured = [page for page in candidates if page.featured][:count]
     latest = [page for page in candidates if page not in featured][:count]
     prefetch_cards([*featured, *latest])

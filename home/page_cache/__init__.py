@@ -33,8 +33,8 @@ Hooking in (other apps use only the names below):
   is built on.
 * ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
   for page models and views.
-* ``prepared_raw(key, build, **values)``: a queryset whose SQL differs only in a few values,
-  compiled once per site snapshot and run through ``raw()`` (``prepared``).
+* ``prepared_list(key, build, **values)``: a queryset whose SQL differs only in a few values,
+  compiled once per site snapshot and run with them (``prepared``).
 * ``route_below``: HomePage's one-query routing; ``connect_signals``: for HomeConfig.ready.
 * ``reads_query(*names)``: a view (or a routable page's route method) reads only these query
   parameters; page models say the same with a ``query_params`` class attribute, applied by
@@ -52,7 +52,7 @@ The fail-soft Redis backend production names in CACHES is ``home.page_cache.back
 from home.page_cache.fragments import fragment_lookup
 from home.page_cache.middleware import mark_uncacheable
 from home.page_cache.models import MissedPurge
-from home.page_cache.prepared import prepared_raw
+from home.page_cache.prepared import prepared_list
 from home.page_cache.purge import (
     purge_all,
     purge_pages,
@@ -75,7 +75,7 @@ __all__ = [
     "fragment_lookup",
     "mark_uncacheable",
     "memoised",
-    "prepared_raw",
+    "prepared_list",
     "public",
     "purge_all",
     "purge_pages",

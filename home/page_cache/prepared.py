@@ -1,12 +1,12 @@
-"""Querysets compiled once and run many times with other values: `prepared_raw()`.
+"""Querysets compiled once and run many times with other values: `prepared_list()`.
 
 What it is for: building a queryset with annotations and subqueries and compiling it to SQL
 costs several times the Python of running it, and much more than the database takes to answer
 (a case study's related posts: about 2 ms of CPU in Django, 0.2 ms in PostgreSQL). Where the
 query's shape is the same for every page and only values differ (a page's id, its sector),
 it is built once with stand-in values, compiled by Django's own compiler (adapters/django.py),
-and then run through Django's public ``raw()`` with the real values in the stand-ins' places:
-the same SQL the ORM would send, the same model instances.
+and then run with the real values in the stand-ins' places: the same SQL the ORM would send,
+the instances built as the ORM's own iterator builds them.
 
 How it stays correct: the compiled SQL is kept with the site snapshot (``memoised``), so
 whatever the queryset's shape depends on beyond the values given (the view restrictions that
@@ -18,7 +18,7 @@ the ORM runs the query every time, as without this module.
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 
-from home.page_cache.adapters.django import compiled_sql
+from home.page_cache.adapters.django import CompiledRows, compiled_sql
 from home.page_cache.snapshot import active_snapshot, memoised
 
 # Stand-ins: two sets, so that compiling with each shows which parameters carry the values
@@ -32,7 +32,7 @@ def _stand_ins(values, which):
     stand_ins = {}
     for place, (name, value) in enumerate(sorted(values.items())):
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise TypeError(f"prepared_raw: {name} must be an int or a str, not {value!r}")
+            raise TypeError(f"prepared_list: {name} must be an int or a str, not {value!r}")
         stand_ins[name] = (
             _INT_STAND_INS[which] + place
             if isinstance(value, int)
@@ -42,20 +42,17 @@ def _stand_ins(values, which):
 
 
 class _Prepared:
-    """A queryset's SQL and parameters, with the parameter positions of each value."""
+    """A queryset compiled once, with the parameter positions of each value."""
 
-    __slots__ = ("model", "db", "sql", "params", "slots")
+    __slots__ = ("rows", "slots")
 
     def __init__(self, build, values):
         first, second = _stand_ins(values, 0), _stand_ins(values, 1)
-        queryset = build(**first)
-        self.model = queryset.model
-        self.db = queryset.db
-        self.sql, params = compiled_sql(queryset)
+        self.rows = CompiledRows(build(**first))
+        params = self.rows.params
         other_sql, other_params = compiled_sql(build(**second))
-        if other_sql != self.sql or len(other_params) != len(params):
+        if other_sql != self.rows.sql or len(other_params) != len(params):
             raise ValueError("the SQL's shape depends on the values")
-        self.params = list(params)
         self.slots = {name: [] for name in values}
         for position, (one, other) in enumerate(zip(params, other_params, strict=True)):
             names = [
@@ -70,12 +67,12 @@ class _Prepared:
         if not all(self.slots.values()):
             raise ValueError("a value is not a parameter of the compiled SQL")
 
-    def raw(self, values):
-        params = list(self.params)
+    def run(self, values):
+        params = list(self.rows.params)
         for name, positions in self.slots.items():
             for position in positions:
                 params[position] = values[name]
-        return self.model._default_manager.db_manager(self.db).raw(self.sql, params)
+        return self.rows.run(params)
 
 
 def _prepare(build, values):
@@ -85,18 +82,17 @@ def _prepare(build, values):
         return False  # the shape depends on a value: the ORM decides every time
 
 
-def prepared_raw(key, build, **values):
-    """`build(**values)` as a query to iterate, compiled once per site snapshot under `key`.
+def prepared_list(key, build, **values):
+    """`list(build(**values))`, its SQL compiled once per site snapshot under `key`.
 
-    `build` takes the values by name (ints and strings) and returns a queryset whose SQL
-    differs only in those values; `key` names that shape (a query whose SQL also depends on
-    something else puts it in the key). Returns a RawQuerySet of the same SQL and model
-    instances, or the queryset itself where its shape turns out to depend on a value. Only
-    for querysets without select_related (raw() maps columns to the model's own fields), and
-    values the ORM would send as they are (ids and choices of saved rows)."""
+    `build` takes the values by name (ints and strings) and returns a queryset of model
+    instances whose SQL differs only in those values; `key` names that shape (a query whose
+    SQL also depends on something else puts it in the key). The instances are built as the
+    ORM builds them (select_related and annotations included). Only for values the ORM would
+    send as they are (ids and choices of saved rows)."""
     if active_snapshot() is None:
-        return build(**values)  # nowhere to keep the SQL: compiled as the ORM would anyway
+        return list(build(**values))  # nowhere to keep the SQL: compiled as the ORM would
     prepared = memoised(("prepared-sql", key), lambda: _prepare(build, values))
     if prepared is False:
-        return build(**values)
-    return prepared.raw(values)
+        return list(build(**values))
+    return prepared.run(values)
