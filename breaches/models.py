@@ -128,12 +128,12 @@ def _breach_types_by_id():
     return memoised("breach-types-by-id", lambda: {one.pk: one for one in BreachType.objects.all()})
 
 
-def prefetch_cards(pages, *, types=True):
+def prefetch_cards(pages, *, types=True, images=True):
     """What cards show besides their own rows, for case studies already loaded (a list): each
     one's breach types (`card_types`; unless `types` is false), its hero image where it is
-    not joined yet, and the images' renditions. At most three queries whatever the number of
-    cards, each compiled once per site snapshot and number of cards
-    (home.page_cache.prepared_list)."""
+    not joined yet, and the images' renditions (unless `images` is false). At most three
+    queries whatever the number of cards, each compiled once per site snapshot and number of
+    cards (home.page_cache.prepared_list)."""
     pages = [page for page in pages if page.pk is not None]
     if types and pages:
         ids = sorted({page.pk for page in pages})
@@ -146,6 +146,8 @@ def prefetch_cards(pages, *, types=True):
             found[link.breachcasestudypage_id].append(by_id[link.breachtype_id])
         for page in pages:
             page.card_types = sorted(found[page.pk], key=lambda one: one.name)
+    if not images:
+        return pages
     hero_field = BreachCaseStudyPage._meta.get_field("hero_image")
     joined = [page for page in pages if hero_field.is_cached(page)]
     missing = sorted(
@@ -201,6 +203,11 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
 
     def case_studies(self):
         return _card_queryset().child_of(self).order_by("-published_date", "-first_published_at")
+
+    def newest(self, count):
+        """The newest `count` case studies with their breach types (`card_types`), for the
+        feed."""
+        return prefetch_cards(list(self.case_studies()[:count]), images=False)
 
     def filter_options(self):
         """What readers can filter by: breach types, sectors, and the years case studies cover.
