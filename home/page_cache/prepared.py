@@ -41,6 +41,12 @@ def _stand_ins(values, which):
     return stand_ins
 
 
+def _same_kind(param, stand_in):
+    if isinstance(stand_in, str):
+        return isinstance(param, str)
+    return isinstance(param, int) and not isinstance(param, bool)
+
+
 class _Prepared:
     """A queryset compiled once, with the parameter positions of each value."""
 
@@ -58,7 +64,7 @@ class _Prepared:
             names = [
                 name
                 for name in values
-                if type(one) is type(first[name]) and one == first[name] and other == second[name]
+                if _same_kind(one, first[name]) and one == first[name] and other == second[name]
             ]
             if names:
                 self.slots[names[0]].append(position)
@@ -71,7 +77,9 @@ class _Prepared:
         params = list(self.rows.params)
         for name, positions in self.slots.items():
             for position in positions:
-                params[position] = values[name]
+                # The same type as the stand-in's parameter: on PostgreSQL an integer column's
+                # value may come wrapped (psycopg's Int2, Int4), and the SQL relies on its type.
+                params[position] = type(params[position])(values[name])
         return self.rows.run(params)
 
 

@@ -80,7 +80,9 @@ class TestCards:
         ]
 
         def queries(listed):
-            fresh = list(BreachCaseStudyPage.objects.filter(pk__in=[p.pk for p in listed]))
+            fresh = list(
+                BreachCaseStudyPage.objects.filter(pk__in=[p.pk for p in listed]).order_by("pk")
+            )
             with CaptureQueriesContext(connection) as captured:
                 prefetch_cards(fresh)
                 shown = [(page.card_types, page.hero_image.title) for page in fresh]

@@ -19,10 +19,16 @@ def in_request(func):
     result = {}
 
     def view(request):
-        result["value"] = func()
+        # Raised after the middleware has finished, so the snapshot never outlives the request.
+        try:
+            result["value"] = func()
+        except Exception as error:  # noqa: BLE001 - re-raised below
+            result["error"] = error
         return HttpResponse()
 
     SiteSnapshotMiddleware(view)(RequestFactory().get("/"))
+    if "error" in result:
+        raise result["error"]
     return result["value"]
 
 
