@@ -134,9 +134,10 @@ def prefetch_cards(pages, *, types=True, images=True):
     not joined yet, and the images' renditions (unless `images` is false). At most three
     queries whatever the number of cards, each compiled once per site snapshot and number of
     cards (home.page_cache.prepared_list)."""
-    pages = [page for page in pages if page.pk is not None]
-    if types and pages:
-        ids = sorted({page.pk for page in pages})
+    pages = list(pages)
+    saved = [page for page in pages if page.pk is not None]  # a new page's preview is not
+    if types and saved:
+        ids = sorted({page.pk for page in saved})
         links = prepared_list(("card-types", len(ids)), _type_links, **_numbered("p", ids))
         by_id = _breach_types_by_id()
         if any(link.breachtype_id not in by_id for link in links):
@@ -144,7 +145,7 @@ def prefetch_cards(pages, *, types=True, images=True):
         found = {pk: [] for pk in ids}
         for link in links:
             found[link.breachcasestudypage_id].append(by_id[link.breachtype_id])
-        for page in pages:
+        for page in saved:
             page.card_types = sorted(found[page.pk], key=lambda one: one.name)
     if not images:
         return pages
@@ -156,10 +157,10 @@ def prefetch_cards(pages, *, types=True, images=True):
     )
     if missing:
         fetched = prepared_list(("card-images", len(missing)), _images, **_numbered("i", missing))
-        images = {image.pk: image for image in fetched}
+        by_id = {image.pk: image for image in fetched}
         for page in pages:
-            if page.hero_image_id in images and not hero_field.is_cached(page):
-                page.hero_image = images[page.hero_image_id]
+            if page.hero_image_id in by_id and not hero_field.is_cached(page):
+                page.hero_image = by_id[page.hero_image_id]
     # Every instance of each image (a joined row brings its own), given the renditions.
     instances = {}
     for page in pages:
