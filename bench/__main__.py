@@ -183,7 +183,9 @@ def free_port():
 @contextlib.contextmanager
 def gunicorn(env, settings_module, label, stderr=None):
     """One gunicorn, the same flags for the site and the ceiling; yields its base URL.
-    Its log (stderr) goes to ours unless `stderr` is a file to write it to."""
+    Production's configuration (deploy/gunicorn.conf.py) with the bench's own address, workers
+    and timeout, and no restart after a number of requests (at the ceiling's rate a worker would
+    be replaced every second). Its log (stderr) goes to ours unless `stderr` is a file."""
     port = free_port()
     server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
     process = subprocess.Popen(
@@ -192,6 +194,10 @@ def gunicorn(env, settings_module, label, stderr=None):
             "-m",
             "gunicorn",
             "django.core.wsgi:get_wsgi_application()",
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--max-requests",
+            "0",
             "--workers",
             str(GUNICORN_WORKERS),
             "--bind",

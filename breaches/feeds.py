@@ -25,7 +25,7 @@ class CaseStudyFeed(Feed):
         return index_page.search_description or f"The latest {index_page.title.lower()}."
 
     def items(self, index_page):
-        return index_page.case_studies()[: self.limit]
+        return index_page.newest(self.limit)
 
     def item_title(self, item):
         return item.title
@@ -47,4 +47,4 @@ class CaseStudyFeed(Feed):
         return item.last_published_at
 
     def item_categories(self, item):
-        return [breach_type.name for breach_type in item.breach_types.all()]
+        return [breach_type.name for breach_type in item.card_types]

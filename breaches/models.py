@@ -5,7 +5,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Max, Min, Q, prefetch_related_objects
+from django.db.models import Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
@@ -20,6 +20,7 @@ from wagtail.admin.panels import (
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, Site
 from wagtail.search import index
 
@@ -28,7 +29,13 @@ from breaches.blocks import CaseStudyStreamBlock
 from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
-from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public, reads_query
+from home.page_cache import (
+    MemoisedViewRestrictionsMixin,
+    memoised,
+    prepared_list,
+    public,
+    reads_query,
+)
 from leads.conversion import ConversionPanel
 
 CASE_STUDIES_PER_PAGE = 10
@@ -92,26 +99,86 @@ class BreachType(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
 
-# What a card shows besides its own row; the hero image itself comes with the row.
-_CARD_PREFETCHES = ("breach_types", "hero_image__renditions")
-
-
 def _card_queryset():
-    """Case studies ready to show as cards: the hero image joined, types and image renditions
-    fetched in bulk, so a list costs three queries whatever its length. A card never shows the
-    body, the longest column: left in the database."""
-    return (
-        public(BreachCaseStudyPage.objects.live())
-        .defer("body")
-        .select_related("hero_image")
-        .prefetch_related(*_CARD_PREFETCHES)
+    """Case studies ready to show as cards, with the hero image joined (prefetch_cards adds
+    the rest). A card never shows the body, the longest column: left in the database."""
+    return public(BreachCaseStudyPage.objects.live()).defer("body").select_related("hero_image")
+
+
+def _numbered(prefix, ids):
+    return {f"{prefix}{place}": pk for place, pk in enumerate(ids)}
+
+
+def _type_links(**ids):
+    through = BreachCaseStudyPage.breach_types.through
+    return through.objects.filter(breachcasestudypage_id__in=list(ids.values()))
+
+
+def _images(**ids):
+    return get_image_model().objects.filter(pk__in=list(ids.values()))
+
+
+def _renditions(**ids):
+    rendition_model = get_image_model().get_rendition_model()
+    return rendition_model.objects.filter(image_id__in=list(ids.values()))
+
+
+def _breach_types_by_id():
+    # A short list, the same for every page: kept with the site snapshot (saving a breach
+    # type, a snippet, replaces it).
+    return memoised("breach-types-by-id", lambda: {one.pk: one for one in BreachType.objects.all()})
+
+
+def prefetch_cards(pages, *, types=True, images=True):
+    """What cards show besides their own rows, for case studies already loaded (a list): each
+    one's breach types (`card_types`; unless `types` is false), its hero image where it is
+    not joined yet, and the images' renditions (unless `images` is false). At most three
+    queries whatever the number of cards, each compiled once per site snapshot and number of
+    cards (home.page_cache.prepared_list)."""
+    pages = list(pages)
+    saved = [page for page in pages if page.pk is not None]  # a new page's preview is not
+    if types and saved:
+        ids = sorted({page.pk for page in saved})
+        links = prepared_list(("card-types", len(ids)), _type_links, **_numbered("p", ids))
+        by_id = _breach_types_by_id()
+        if any(link.breachtype_id not in by_id for link in links):
+            by_id = {one.pk: one for one in BreachType.objects.all()}  # newer than the snapshot
+        found = {pk: [] for pk in ids}
+        for link in links:
+            found[link.breachcasestudypage_id].append(by_id[link.breachtype_id])
+        for page in saved:
+            page.card_types = sorted(found[page.pk], key=lambda one: one.name)
+    if not images:
+        return pages
+    hero_field = BreachCaseStudyPage._meta.get_field("hero_image")
+    joined = [page for page in pages if hero_field.is_cached(page)]
+    missing = sorted(
+        {page.hero_image_id for page in pages if page.hero_image_id}
+        - {page.hero_image_id for page in joined}
     )
-
-
-def prefetch_cards(pages):
-    """The same for case studies already loaded (a list): their types, images and renditions
-    in bulk."""
-    prefetch_related_objects(pages, *_CARD_PREFETCHES)
+    if missing:
+        fetched = prepared_list(("card-images", len(missing)), _images, **_numbered("i", missing))
+        by_id = {image.pk: image for image in fetched}
+        for page in pages:
+            if page.hero_image_id in by_id and not hero_field.is_cached(page):
+                page.hero_image = by_id[page.hero_image_id]
+    # Every instance of each image (a joined row brings its own), given the renditions.
+    instances = {}
+    for page in pages:
+        if page.hero_image_id and hero_field.is_cached(page) and page.hero_image is not None:
+            instances.setdefault(page.hero_image_id, []).append(page.hero_image)
+    if instances:
+        ids = sorted(instances)
+        renditions = {pk: [] for pk in ids}
+        for rendition in prepared_list(
+            ("card-renditions", len(ids)), _renditions, **_numbered("i", ids)
+        ):
+            rendition.image = instances[rendition.image_id][0]
+            renditions[rendition.image_id].append(rendition)
+        for pk, images_of_pk in instances.items():
+            for image in images_of_pk:
+                # Where Wagtail's own Image.prefetch_renditions() leaves them, and looks first.
+                image.prefetched_renditions = list(renditions[pk])
     return pages
 
 
@@ -138,6 +205,11 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
 
     def case_studies(self):
         return _card_queryset().child_of(self).order_by("-published_date", "-first_published_at")
+
+    def newest(self, count):
+        """The newest `count` case studies with their breach types (`card_types`), for the
+        feed."""
+        return prefetch_cards(list(self.case_studies()[:count]), images=False)
 
     def filter_options(self):
         """What readers can filter by: breach types, sectors, and the years case studies cover.
@@ -177,6 +249,8 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
 
     @staticmethod
     def apply_filters(queryset, chosen):
+        """The case studies matching `chosen` (read_filters'; the type as a BreachType or its
+        id)."""
         if "type" in chosen:
             queryset = queryset.filter(breach_types=chosen["type"])
         if "sector" in chosen:
@@ -199,6 +273,19 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         )
         # get_page turns a missing, non-numeric or out-of-range number into a real page.
         page_of_results = paginator.get_page(request.GET.get("page"))
+        # Loaded when the list is shown (a shared fragment may already hold it), by SQL that
+        # differs only in the filters' values, compiled once per site snapshot.
+        values = {name: getattr(value, "pk", value) for name, value in chosen.items()}
+        first = (page_of_results.number - 1) * CASE_STUDIES_PER_PAGE
+
+        def cards(**values):
+            listed = self.apply_filters(self.case_studies(), values)
+            return listed[first : first + CASE_STUDIES_PER_PAGE]
+
+        key = ("case-study-index", self.pk, *sorted(values), first)
+        page_of_results.object_list = SimpleLazyObject(
+            lambda: prefetch_cards(prepared_list(key, cards, **values))
+        )
         query = {}
         if "type" in chosen:
             query["type"] = chosen["type"].slug
@@ -206,7 +293,9 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
             query["sector"] = chosen["sector"]
         if "year" in chosen:
             query["year"] = chosen["year"]
-        canonical = self.full_url
+        # Given the request: its site root paths come with the site snapshot (full_url would
+        # ask the cache for them).
+        canonical = self.get_full_url(request)
         if not chosen and page_of_results.number > 1:
             canonical += f"?page={page_of_results.number}"
         return self.render(
@@ -431,8 +520,13 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
     @cached_property
     def breach_type_list(self):
         """The page's breach types: fetched with its related case studies' (the page shows
-        both), or from the prefetched values."""
+        both), or as held in memory (a preview)."""
         self.get_related_posts()
+        return self.card_types
+
+    @cached_property
+    def card_types(self):
+        """The breach types a card shows: prefetch_cards gives a list of cards theirs."""
         return list(self.breach_types.all())
 
     def get_related_posts(self):
@@ -445,13 +539,25 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         # Four queries whatever the page shows: the related cards (ranked without the image
         # join, which only widens the rows it sorts); the breach types, the hero images and
         # their renditions of this page and its cards together.
-        cards = related.related_posts(
-            self, _card_queryset().select_related(None).prefetch_related(None)
-        )
-        saved_types = related.in_database(self, self.breach_types.all())
-        prefetch_related_objects([self, *cards] if saved_types else cards, "breach_types")
-        prefetch_related_objects([self, *cards], "hero_image__renditions")
+        cards = related.related_posts(self, _card_queryset().select_related(None))
+        if related.in_database(self, self.breach_types.all()):
+            prefetch_cards([self, *cards])
+        else:  # a preview: the page's types are those in memory
+            prefetch_cards(cards)
+            prefetch_cards([self], types=False)
         return cards
+
+    def get_sources(self):
+        """The page's sources in order: one query compiled once per site snapshot, or as held
+        in memory (a preview)."""
+        sources = self.sources.all()
+        if not related.in_database(self, sources):
+            return list(sources)
+        return prepared_list(
+            "case-study-sources",
+            lambda pk: CaseStudySource.objects.filter(page_id=pk).order_by("sort_order"),
+            pk=self.pk,
+        )
 
     def _hero_image_with_renditions(self):
         self.get_related_posts()
@@ -477,7 +583,7 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         # what only the fragment shows is fetched only when the fragment is rendered.
         context = super().get_context(request, *args, **kwargs)
         context["breach_types"] = SimpleLazyObject(lambda: self.breach_type_list)
-        context["sources"] = SimpleLazyObject(lambda: list(self.sources.all()))
+        context["sources"] = SimpleLazyObject(self.get_sources)
         context["related_posts"] = SimpleLazyObject(self.get_related_posts)
         context["breadcrumbs"] = SimpleLazyObject(lambda: self.get_breadcrumbs(request))
         context["callback_form"] = self.get_callback_form(request)

@@ -1,5 +1,7 @@
 """The site shell's pages (HomePage, StandardPage) and its site-wide settings (SiteSettings)."""
 
+import functools
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -240,12 +242,19 @@ class SiteSettings(BaseSiteSetting):
     @property
     def freephone_tel(self):
         """The freephone number as a `tel:` URI in E.164, or '' if it is not a valid number."""
-        if not self.freephone:
-            return ""
-        try:
-            number = phonenumbers.parse(self.freephone, "GB")
-        except phonenumbers.NumberParseException:
-            return ""
-        if not phonenumbers.is_valid_number(number):
-            return ""
-        return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return _tel_uri(self.freephone)
+
+
+# Every page shows the number several times (header, footer, call to action, JSON-LD): parsed
+# once per process for each text it has had.
+@functools.lru_cache(maxsize=16)
+def _tel_uri(text):
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,13 +1,22 @@
 from django import template
 from django.db.models import Q
 
-from breaches.models import BreachCaseStudyPage, BreachIndexPage, _card_queryset
-from home.page_cache import memoised
+from breaches.models import BreachCaseStudyPage, BreachIndexPage, _card_queryset, prefetch_cards
+from home.page_cache import memoised, prepared_list
 
 register = template.Library()
 
 HIGHLIGHTS = 3
 NEWEST_FIRST = ("-published_date", "-first_published_at")
+
+
+def _candidates(count):
+    live = BreachCaseStudyPage.objects.live().order_by(*NEWEST_FIRST).values("pk")
+    return (
+        _card_queryset()
+        .filter(Q(pk__in=live.filter(featured=True)[:count]) | Q(pk__in=live[: count * 2]))
+        .order_by(*NEWEST_FIRST)
+    )
 
 
 @register.inclusion_tag("breaches/includes/highlights.html", takes_context=True)
@@ -16,15 +25,12 @@ def case_study_highlights(context, count=HIGHLIGHTS):
     list case studies without importing this app.
 
     One query finds both lists (the newest featured, and twice as many of the newest so that
-    enough remain once the featured are taken out), then types and images come in bulk."""
-    live = BreachCaseStudyPage.objects.live().order_by(*NEWEST_FIRST).values("pk")
-    candidates = list(
-        _card_queryset()
-        .filter(Q(pk__in=live.filter(featured=True)[:count]) | Q(pk__in=live[: count * 2]))
-        .order_by(*NEWEST_FIRST)
-    )
+    enough remain once the featured are taken out), its SQL compiled once per site snapshot;
+    then types, images and renditions come in bulk."""
+    candidates = prepared_list(("case-study-highlights", count), lambda: _candidates(count))
     featured = [page for page in candidates if page.featured][:count]
     latest = [page for page in candidates if page not in featured][:count]
+    prefetch_cards([*featured, *latest])
     return {
         "request": context.get("request"),
         "featured": featured,

@@ -115,7 +115,9 @@ def seo_meta(context):
     image = None
     image_source = context.get("hero_image") or getattr(page, "hero_image", None)
     if image_source is not None:
-        rendition = image_source.get_rendition(SOCIAL_IMAGE_SPEC)
+        # get_renditions, not get_rendition: the latter writes the rendition to the cache on
+        # every call, even one it found among the image's prefetched renditions.
+        rendition = image_source.get_renditions(SOCIAL_IMAGE_SPEC)[SOCIAL_IMAGE_SPEC]
         image = {
             "url": _absolute(request, rendition.url),
             "width": rendition.width,

@@ -12,7 +12,8 @@ pub/sub), ``purge`` (the purge API and dependents registry), ``edge`` (the same 
 to Varnish or a CDN through Wagtail's frontend cache), ``signals`` (what purges what),
 ``middleware`` (serving and storing pages), ``revalidate`` (after a purge: the previous copy
 and one render per page), ``fragments`` (parts of pages), ``snapshot`` (the
-site snapshot), ``routing`` (one-query routing below the home page), ``adapters`` (every
+site snapshot), ``routing`` (one-query routing below the home page), ``prepared`` (querysets
+compiled once), ``adapters`` (every
 private attribute of Django or Wagtail it relies on).
 
 Hooking in (other apps use only the names below):
@@ -32,6 +33,8 @@ Hooking in (other apps use only the names below):
   is built on.
 * ``memoised``, ``public``, ``MemoisedViewRestrictionsMixin``: the site snapshot's accessors
   for page models and views.
+* ``prepared_list(key, build, **values)``: a queryset whose SQL differs only in a few values,
+  compiled once per site snapshot and run with them (``prepared``).
 * ``route_below``: HomePage's one-query routing; ``connect_signals``: for HomeConfig.ready.
 * ``reads_query(*names)``: a view (or a routable page's route method) reads only these query
   parameters; page models say the same with a ``query_params`` class attribute, applied by
@@ -49,6 +52,7 @@ The fail-soft Redis backend production names in CACHES is ``home.page_cache.back
 from home.page_cache.fragments import fragment_lookup
 from home.page_cache.middleware import mark_uncacheable
 from home.page_cache.models import MissedPurge
+from home.page_cache.prepared import prepared_list
 from home.page_cache.purge import (
     purge_all,
     purge_pages,
@@ -71,6 +75,7 @@ __all__ = [
     "fragment_lookup",
     "mark_uncacheable",
     "memoised",
+    "prepared_list",
     "public",
     "purge_all",
     "purge_pages",

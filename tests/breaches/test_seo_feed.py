@@ -3,8 +3,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from breaches.models import BreachCaseStudyPage
+from breaches.models import BreachCaseStudyPage, BreachType
 from breaches.templatetags.seo_tags import json_ld_script
 
 
@@ -116,6 +118,21 @@ class TestFeedAndSitemap:
         assert "Insecure email" in [c.text for c in wmp_item.findall("category")]
         assert first.findtext("pubDate")
         assert "Still a draft" not in titles
+
+    def test_the_feed_costs_the_same_for_few_or_many_case_studies(
+        self, client, index, case_study_factory
+    ):
+        def queries():
+            client.get("/case-studies/feed/")
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get("/case-studies/feed/").status_code == 200
+            return len(captured)
+
+        few = queries()
+        kind = BreachType.objects.create(name="Feed type")
+        for n in range(8):
+            case_study_factory(title=f"Feed {n}", breach_types=[kind])
+        assert queries() == few
 
     def test_index_links_to_its_feed(self, client, index):
         html = client.get("/case-studies/").content.decode()

@@ -115,3 +115,25 @@ class TestGunicornConfig:
         monkeypatch.delenv("REDIS_URL", raising=False)
         with refused:
             runpy.run_path(str(GUNICORN_CONF))
+
+    def test_a_worker_leaves_what_it_loaded_out_of_garbage_collection(self):
+        # In a process of its own: freezing is for the rest of a process's life.
+        script = (
+            "import gc, runpy, django; django.setup(); "
+            f"conf = runpy.run_path({str(GUNICORN_CONF)!r}); "
+            "before = gc.get_freeze_count(); conf['post_worker_init'](None); "
+            "import sys; sys.modules['cms.urls']; "
+            "print(before, gc.get_freeze_count())"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=clean_env(DJANGO_SETTINGS_MODULE="cms.settings.test"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        before, frozen = map(int, result.stdout.split())
+        # The URLconf (every app's views) was imported first, and then everything was frozen.
+        assert before == 0 and frozen > 100_000

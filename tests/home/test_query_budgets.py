@@ -15,8 +15,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
+from wagtail.images.models import Filter
 
 from breaches.models import BreachCaseStudyPage, BreachIndexPage
+from breaches.templatetags.seo_tags import SOCIAL_IMAGE_SPEC
 from home.models import StandardPage
 from tests.breaches.conftest import make_breach_types, make_case_study
 
@@ -86,7 +88,7 @@ class TestRenderPath:
     a warm process: the site snapshot is kept, as by any running server (its own rows are
     counted once per purge, not per page). Issue 17: a case study in at most 6 queries."""
 
-    BUDGETS = {"/": 6, "/case-studies/": 6, CASE_STUDY: 6}
+    BUDGETS = {"/": 3, "/case-studies/": 5, CASE_STUDY: 6}
 
     def test_each_page_within_its_budget(self, demo_site):
         for path, budget in self.BUDGETS.items():
@@ -121,3 +123,16 @@ class TestRenderPath:
         assert related.count('class="card case-card"') == 3
         assert related.count("<picture") == 3
         assert '<li id="source-1">' in html
+
+    def test_a_render_writes_no_rendition_it_already_has_to_the_cache(self, demo_site):
+        study = BreachCaseStudyPage.objects.get(url_path__endswith=CASE_STUDY)
+        image = study.hero_image
+        rendition_model = image.get_rendition_model()
+        key = rendition_model.construct_cache_key(
+            image, Filter(SOCIAL_IMAGE_SPEC).get_cache_key(image), SOCIAL_IMAGE_SPEC
+        )
+        Client().get(CASE_STUDY)  # makes what is missing (and caches it)
+        rendition_model.cache_backend.delete(key)
+        assert Client().get(CASE_STUDY).status_code == 200
+        # The social image came with the page's prefetched renditions: nothing to write.
+        assert rendition_model.cache_backend.get(key) is None

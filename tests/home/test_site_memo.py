@@ -106,6 +106,19 @@ class TestNeverStale:
         PageViewRestriction.objects.create(page=page, restriction_type="login")
         assert f'href="{page.url}"' not in body("/case-studies/")
 
+    def test_a_restricted_case_study_leaves_the_related_posts_at_once(self, demo_site):
+        def related_links():
+            html = body(CASE_STUDY)
+            return re.findall(
+                r'class="case-card__title"><a href="([^"]+)"',
+                html[html.index('id="related-heading"') :],
+            )
+
+        first = related_links()[0]
+        (page,) = [page for page in BreachCaseStudyPage.objects.live() if page.url == first]
+        PageViewRestriction.objects.create(page=page, restriction_type="login")
+        assert first not in related_links()
+
     def test_a_cached_page_is_not_served_once_restricted(self, demo_site):
         Client().get("/about/")
         assert Client().get("/about/")["X-Cache"] == "HIT"

@@ -8,6 +8,7 @@ import pytest
 import redis
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
@@ -109,3 +110,48 @@ class TestDjango:
                 "Django's compiler no longer selects a model's concrete fields in _meta order; "
                 f"{DJANGO}"
             )
+
+
+@pytest.mark.django_db
+def test_a_querysets_compiled_sql_is_the_query_it_runs(demo_site):
+    queryset = Page.objects.filter(depth=3).exclude(slug="about").order_by("path")
+    try:
+        sql, params = django_adapter.compiled_sql(queryset)
+    except AttributeError as error:
+        pytest.fail(
+            f"Django's Query.get_compiler() or SQLCompiler.as_sql() has changed ({error}); "
+            f"{DJANGO} (home/page_cache/prepared.py)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    assert ids == [page.pk for page in queryset], (
+        f"SQLCompiler.as_sql() no longer gives the SQL a queryset runs; {DJANGO}"
+    )
+
+
+@pytest.mark.django_db
+def test_compiled_rows_build_the_instances_the_orms_iterator_builds(demo_site):
+    queryset = (
+        Page.objects.filter(depth__gte=2)
+        .defer("search_description")
+        .select_related("content_type")
+        .annotate(below=F("depth") - 1)
+        .order_by("path")
+    )
+    try:
+        rows = django_adapter.CompiledRows(queryset)
+        built = rows.run(rows.params)
+    except (AttributeError, KeyError, TypeError, ImportError) as error:
+        pytest.fail(
+            "Django's compiler no longer offers select, klass_info, annotation_col_map and "
+            f"get_converters() after as_sql(), or get_related_populators() ({error}); "
+            f"{DJANGO} (home/page_cache/prepared.py)"
+        )
+    expected = list(queryset)
+    with CaptureQueriesContext(connection) as captured:
+        seen = [(p.pk, p.title, p.below, p.content_type.model) for p in built]
+    assert seen == [(p.pk, p.title, p.below, p.content_type.model) for p in expected], (
+        f"CompiledRows no longer builds what ModelIterable builds; {DJANGO}"
+    )
+    assert len(captured) == 0 and built[0].get_deferred_fields() == {"search_description"}
