@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import busting, edge, faults, formpost, purge_storm, render, rolling, sections
+from bench import audit, busting, edge, faults, formpost, purge_storm, render, rolling, sections
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -446,6 +446,8 @@ def main():
         return render.main(sys.argv[2:])
     if sys.argv[1:2] == ["purge-storm"]:
         return purge_storm.main(sys.argv[2:])
+    if sys.argv[1:2] == ["audit"]:
+        raise SystemExit(audit.main(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
     parser.add_argument("--connections", type=int, default=20)
