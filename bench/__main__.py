@@ -34,7 +34,18 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench import audit, busting, edge, faults, formpost, purge_storm, render, rolling, sections
+from bench import (
+    audit,
+    busting,
+    counting,
+    edge,
+    faults,
+    formpost,
+    purge_storm,
+    render,
+    rolling,
+    sections,
+)
 from bench.search import QUERIES as SEARCH_QUERIES
 from bench.search import summarise
 
@@ -121,6 +132,34 @@ def ensure_database(url):
         if not exists:
             log(f"creating database {name}")
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def demo_site_env(variable, database):
+    """The bench environment on a database of its own (`variable` overrides its URL) holding
+    the demo site, migrated, static files collected and the page cache empty; returns the
+    environment and bench/pages.py's pages. For runs that measure a few rows quickly."""
+    env = bench_env()
+    env["DATABASE_URL"] = os.environ.get(
+        variable, DEFAULT_DATABASE_URL.replace("cms_bench", database)
+    )
+    ensure_wrk()
+    ensure_database(env["DATABASE_URL"])
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([PYTHON, "manage.py", "load_demo_content"], env, capture=True)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    flush_page_cache(env["REDIS_URL"])
+    return env, json.loads(run([PYTHON, "-m", "bench.pages"], env, capture=True))
+
+
+def load_arguments(parser):
+    """The load options every run shares."""
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
+    )
+    return parser
 
 
 def flush_page_cache(redis_url):
@@ -220,6 +259,10 @@ def load(url, args, headers=(), seconds=None, script=None):
         "-s",
         script or str(BENCH / "wrk_report.lua"),
     ]
+    # A reader's browser unless the row says otherwise: wrk sends no User-Agent, and a
+    # request without one is left out of the page-view counts (bench/counting.py).
+    if not any(header.lower().startswith("user-agent:") for header in headers):
+        headers = [*headers, counting.USER_AGENT_HEADER]
     for header in headers:
         command += ["-H", header]
     output = subprocess.run(
@@ -421,6 +464,8 @@ def write_results(info, args, corpus, rows, ceilings, extra):
         "- CSV export of 100,000 leads: >= 50,000 rows/s, worker growth < 50 MB, ratio to "
         "PostgreSQL COPY.",
         "- Search: p95 < 100 ms.",
+        "- Page-view counting (issue 19): a cached case study keeps >= 90% of its requests/s "
+        "with counting on; N concurrent requests add exactly N views after the fold.",
         "",
     ]
     # The faults run (`python -m bench faults`) keeps its own section of the file, as does
@@ -442,18 +487,16 @@ def main():
         return faults.main(sys.argv[2:])
     if sys.argv[1:2] == ["edge"]:
         return edge.main(sys.argv[2:], sys.modules[__name__])
+    if sys.argv[1:2] == ["counting"]:
+        return counting.main(sys.argv[2:], sys.modules[__name__])
     if sys.argv[1:2] == ["render"]:
         return render.main(sys.argv[2:])
     if sys.argv[1:2] == ["purge-storm"]:
         return purge_storm.main(sys.argv[2:])
     if sys.argv[1:2] == ["audit"]:
         raise SystemExit(audit.main(sys.argv[2:]))
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per load (default 10)")
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--slices", type=int, default=5, help="alternate page and ceiling in this many slices"
+    parser = load_arguments(
+        argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     )
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the corpus as it is")
     parser.add_argument(
@@ -500,6 +543,11 @@ def main():
         # The same site configured not to serve from the page cache (bench/*_settings.py).
         gunicorn(env, "bench.uncached_settings", "uncached site") as (uncached_url, _),
         gunicorn(env, "bench.cold_settings", "cold site") as (cold_url, _),
+        # The production site with page-view counting switched off (bench/counting.py).
+        gunicorn(counting.off_env(env), "cms.settings.production", "site, counting off") as (
+            counting_off_url,
+            _,
+        ),
     ):
         servers = {"uncached": uncached_url, "cold": cold_url, "cached": site_url}
         for page, variant in jobs:
@@ -532,6 +580,9 @@ def main():
         measure = lambda url: load_against_ceiling(url, ceiling_url + "/", args)  # noqa: E731
         rows.append(edge.case_study_row(pages, site_url, measure, fetch))
         ceilings.append(rows[-1]["ceiling"])
+        extra.update(
+            counting.measure(pages, site_url, counting_off_url, args, env, sys.modules[__name__])
+        )
         log("search latency, one reader at a time")
         extra["Search, one reader at a time"] = search_latency(site_url, args.search_rounds)
         host, port = site_url.removeprefix("http://").split(":")

@@ -8,8 +8,6 @@ in front of the bench's production gunicorn, as a ratio to the same Django ceili
 
 import argparse
 import contextlib
-import json
-import os
 import urllib.parse
 
 from tests.edge_services import Varnish, have_varnishd
@@ -67,25 +65,12 @@ def case_study_row(pages, site_url, measure, fetch):
 
 def main(argv, bench):
     """`python -m bench edge`; `bench` is bench/__main__.py (its servers, load and table)."""
-    parser = argparse.ArgumentParser(prog="python -m bench edge", description=__doc__)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--slices", type=int, default=5)
-    args = parser.parse_args(argv)
-    env = bench.bench_env()
-    env["DATABASE_URL"] = os.environ.get(
-        "BENCH_EDGE_DATABASE_URL",
-        bench.DEFAULT_DATABASE_URL.replace("cms_bench", "cms_bench_edge"),
+    parser = bench.load_arguments(
+        argparse.ArgumentParser(prog="python -m bench edge", description=__doc__)
     )
-    bench.ensure_wrk()
+    args = parser.parse_args(argv)
     ensure_varnishd()
-    bench.ensure_database(env["DATABASE_URL"])
-    bench.run([bench.PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
-    bench.run([bench.PYTHON, "manage.py", "load_demo_content"], env, capture=True)
-    bench.run([bench.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    bench.flush_page_cache(env["REDIS_URL"])
-    pages = json.loads(bench.run([bench.PYTHON, "-m", "bench.pages"], env, capture=True))
+    env, pages = bench.demo_site_env("BENCH_EDGE_DATABASE_URL", "cms_bench_edge")
     rows = []
     with (
         bench.gunicorn(env, "bench.ceiling", "ceiling") as (ceiling_url, _),

@@ -29,6 +29,7 @@ from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
 from home.page_cache import MemoisedViewRestrictionsMixin, memoised, public, reads_query
+from leads.conversion import ConversionPanel
 
 CASE_STUDIES_PER_PAGE = 10
 FIRST_YEAR = 1990
@@ -370,7 +371,12 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
         ),
         *CallBackFormMixin.callback_panels,
     ]
-    promote_panels = Page.promote_panels + [FieldPanel("featured")]
+    # What the page brings in, beside how it is promoted (leads/conversion/).
+    promote_panels = [
+        ConversionPanel(heading="Readers and call-back requests"),
+        *Page.promote_panels,
+        FieldPanel("featured"),
+    ]
 
     search_fields = Page.search_fields + [
         index.SearchField("title", boost=3),

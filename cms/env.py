@@ -50,6 +50,29 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def webhook_from_env(environ=None):
+    """(LEADS_WEBHOOK_URL, LEADS_WEBHOOK_SECRET): the claims system's address, http(s) only,
+    and the secret its hand-offs are signed with, required with an address. Both empty: no
+    hand-off."""
+    environ = os.environ if environ is None else environ
+    url = environ.get("LEADS_WEBHOOK_URL", "").strip()
+    secret = environ.get("LEADS_WEBHOOK_SECRET", "").strip()
+    if not url:
+        return "", secret
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise ImproperlyConfigured(f"LEADS_WEBHOOK_URL is not a valid address: {url!r}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"LEADS_WEBHOOK_URL must be an http:// or https:// address, not {url!r}."
+        )
+    if not secret:
+        raise ImproperlyConfigured("LEADS_WEBHOOK_URL is set: LEADS_WEBHOOK_SECRET must be too.")
+    return url, secret
+
+
 def email_settings_from_url(url):
     """Django EMAIL_* settings from an ``EMAIL_URL`` such as
     ``smtp+tls://user:pass@mail.example.com:587`` or ``console://``."""

@@ -7,14 +7,22 @@ it, annotate it and clear or set its spam flag.
 from django.db import transaction
 from wagtail.log_actions import log
 
-from leads.models import LeadNote, LeadStatus, NotificationStatus
+from leads import handoff
+from leads.models import Handoff, LeadNote, LeadStatus, NotificationStatus
 from leads.tasks import schedule_notification
 
 TRANSITIONS = {
-    LeadStatus.NEW: [LeadStatus.CONTACTED, LeadStatus.CLOSED],
-    LeadStatus.CONTACTED: [LeadStatus.QUALIFIED, LeadStatus.NOT_QUALIFIED, LeadStatus.CLOSED],
+    LeadStatus.NEW: [LeadStatus.CONTACTED, LeadStatus.UNREACHABLE, LeadStatus.CLOSED],
+    LeadStatus.CONTACTED: [
+        LeadStatus.QUALIFIED,
+        LeadStatus.NOT_QUALIFIED,
+        LeadStatus.UNREACHABLE,
+        LeadStatus.CLOSED,
+    ],
     LeadStatus.QUALIFIED: [LeadStatus.CLOSED],
     LeadStatus.NOT_QUALIFIED: [LeadStatus.CLOSED],
+    # The reader rang back after all.
+    LeadStatus.UNREACHABLE: [LeadStatus.CONTACTED, LeadStatus.CLOSED],
     LeadStatus.CLOSED: [LeadStatus.CONTACTED],
 }
 
@@ -31,14 +39,19 @@ def change_status(lead, new_status, user):
     if new_status == lead.status:
         return False
     if new_status not in allowed_statuses(lead):
+        # The status asked for may be anything a form was sent with, not only a known one.
+        label = dict(LeadStatus.choices).get(new_status, "that status")
         raise TransitionError(
-            f"A {lead.get_status_display().lower()} lead cannot become "
-            f"{LeadStatus(new_status).label.lower()}."
+            f"A {lead.get_status_display().lower()} lead cannot become {label.lower()}."
         )
     old = lead.status
-    lead.status = new_status
-    lead.save(update_fields=["status"])
-    log(lead, "leads.status", user=user, data={"from": old, "to": new_status})
+    with transaction.atomic():
+        lead.status = new_status
+        lead.save(update_fields=["status"])
+        log(lead, "leads.status", user=user, data={"from": old, "to": new_status})
+        if new_status == LeadStatus.QUALIFIED:
+            # Sent by the task worker once this commits (leads/handoff.py).
+            handoff.hand_off(lead, user, Handoff.Trigger.QUALIFIED)
     return True
 
 

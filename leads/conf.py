@@ -28,6 +28,18 @@ DEFAULTS = {
     # within minutes); a job running this long had its worker die and is run again.
     "LEADS_NOTIFY_LATE_AFTER_SECONDS": 600,
     "LEADS_NOTIFY_STALLED_AFTER_SECONDS": 300,
+    # The hand-off to the claims system (leads/handoff.py, docs/handoff.md): where qualified
+    # leads are POSTed and the secret they are signed with (empty URL: no hand-off), how long
+    # one POST may take (connecting, then each read), attempts before giving up, the first
+    # retry's delay (then doubling, up to the cap), and how long a worker holds a hand-off it
+    # is sending before another may take it over (longer than the timeout).
+    "LEADS_WEBHOOK_URL": "",
+    "LEADS_WEBHOOK_SECRET": "",
+    "LEADS_WEBHOOK_TIMEOUT_SECONDS": 10,
+    "LEADS_WEBHOOK_MAX_ATTEMPTS": 8,
+    "LEADS_WEBHOOK_RETRY_BASE_SECONDS": 60,
+    "LEADS_WEBHOOK_RETRY_MAX_SECONDS": 3600,
+    "LEADS_WEBHOOK_CLAIM_SECONDS": 60,
     # Whether the retention purge task books its own next run.
     "LEADS_PURGE_RESCHEDULE": True,
     # The desk: XLSX files are assembled before sending, so they are capped (CSV streams);
@@ -42,6 +54,48 @@ DEFAULTS = {
     "LEADS_SPOOL_REDIS_URL": None,
     "LEADS_SPOOL_STREAM": "leads:spool",
     "LEADS_SPOOL_RETRY_SECONDS": 2,
+    # The call queue (leads/hours.py, leads/calls.py): the desk's working days (Monday is 0)
+    # and hours in Europe/London, each "best time to call" slot, the UK nation whose bank
+    # holidays are days off (ENG, NIR, SCT or WLS), how long after a missed call the lead
+    # is due again, how many missed calls in a row close it as unreachable, and how long a
+    # lead may wait untouched past its due time before the lead managers are told (checked
+    # every LEADS_ESCALATION_SWEEP_SECONDS by the task worker).
+    "LEADS_WORKING_DAYS": (0, 1, 2, 3, 4),
+    "LEADS_WORKING_HOURS": ("09:00", "20:00"),
+    "LEADS_CALL_SLOTS": {
+        "morning": ("09:00", "12:00"),
+        "afternoon": ("12:00", "17:00"),
+        "evening": ("17:00", "20:00"),
+    },
+    "LEADS_BANK_HOLIDAY_NATION": "ENG",
+    "LEADS_RETRY_AFTER_MINUTES": 120,
+    "LEADS_UNREACHABLE_AFTER_ATTEMPTS": 3,
+    "LEADS_ESCALATE_AFTER_MINUTES": 30,
+    "LEADS_ESCALATION_SWEEP_SECONDS": 60,
+    # The queue shows at most this many leads at once (the most overdue first).
+    "LEADS_QUEUE_MAX_ROWS": 100,
+    # Conversion figures (leads/conversion/): whether public page views are counted at all
+    # (an operator's off switch), how often each web process hands its counts to Redis (0: no
+    # background thread; the fold or the process's exit hands them over), the Redis that
+    # keeps them until the fold (None: the cache's REDIS_URL; empty: none, each hand-over
+    # writes to the database), its keys' prefix, how often the task worker folds them into
+    # the database, path prefixes never counted, and how long the daily aggregates are kept.
+    "LEADS_COUNT_VIEWS": True,
+    "LEADS_COUNT_FLUSH_SECONDS": 5,
+    "LEADS_COUNT_REDIS_URL": None,
+    "LEADS_COUNT_KEY_PREFIX": "leads:views",
+    "LEADS_COUNT_FOLD_SECONDS": 60,
+    "LEADS_COUNT_SKIP_PATHS": (
+        "/admin/",
+        "/django-admin/",
+        "/documents/",
+        "/media/",
+        "/static/",
+        "/health/",
+        "/.well-known/",
+        "/leads/",
+    ),
+    "LEADS_COUNT_RETENTION_DAYS": 800,
 }
 
 

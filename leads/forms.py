@@ -64,6 +64,7 @@ class LeadForm(forms.Form):
         error_messages={
             "required": "Enter your phone number",
             "max_length": "Enter a phone number, like 07123 456 789 or +44 20 7946 0000",
+            "invalid": "Enter a valid phone number, like 07123 456 789 or +44 20 7946 0000",
         },
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
@@ -132,9 +133,7 @@ class LeadForm(forms.Form):
     def clean_phone(self):
         number = phones.valid_e164(strip_control_characters(self.cleaned_data["phone"]))
         if number is None:
-            raise forms.ValidationError(
-                "Enter a valid phone number, like 07123 456 789 or +44 20 7946 0000"
-            )
+            raise forms.ValidationError(self.fields["phone"].error_messages["invalid"])
         return number
 
     def clean_email(self):

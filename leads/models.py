@@ -10,7 +10,9 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
+from leads.hours import next_due
 from leads.phones import dialled
+from leads.webhooks import check_secret, check_url
 
 
 class CallBackForm(RevisionMixin, index.Indexed, models.Model):
@@ -160,7 +162,12 @@ class LeadStatus(models.TextChoices):
     CONTACTED = "contacted", "Contacted"
     QUALIFIED = "qualified", "Qualified"
     NOT_QUALIFIED = "not_qualified", "Not qualified"
+    UNREACHABLE = "unreachable", "Unreachable"
     CLOSED = "closed", "Closed"
+
+
+# Leads still to be called: the call queue shows these (when genuine).
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED)
 
 
 class NotificationStatus(models.TextChoices):
@@ -181,7 +188,7 @@ class Lead(models.Model):
 
     # What the reader sent.
     full_name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447700900123.")
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447123456789.")
     # Worked out once when the lead is saved (and for older rows by migration 0005), so exports
     # of many thousands of leads need not re-parse every number.
     phone_dialled = models.CharField(
@@ -228,6 +235,21 @@ class Lead(models.Model):
     is_spam = models.BooleanField(default=False, db_index=True)
     spam_reasons = models.CharField(max_length=100, blank=True)
 
+    # The call queue (leads/hours.py, leads/calls.py).
+    slot_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the reader's chosen time slot first opened after the request.",
+    )
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead is next due to be called."
+    )
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    first_conversation_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The due time the lead managers were last told about (one notice per due time).
+    escalated_due_at = models.DateTimeField(null=True, blank=True)
+
     # Whether the claims team was told.
     notification_status = models.CharField(
         max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
@@ -241,7 +263,10 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        permissions = [("export_lead", "Can export leads")]
+        permissions = [
+            ("export_lead", "Can export leads"),
+            ("handoff_lead", "Can send leads to the claims system"),
+        ]
         # The duplicate check matches the phone exactly and the email ignoring case: the phone
         # and the time find the few candidate rows (an index on the email as typed could not
         # serve a case-insensitive match, and each POST read the whole table).
@@ -250,6 +275,12 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["phone", "created_at"], name="leads_lead_phone_recent"),
             models.Index(fields=["ip_hmac", "created_at"], name="leads_lead_client_recent"),
+            # The call queue reads only the open, genuine leads, in due order.
+            models.Index(
+                fields=["due_at"],
+                name="leads_lead_queue",
+                condition=models.Q(is_spam=False, status__in=["new", "contacted"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -272,6 +303,11 @@ class Lead(models.Model):
         # stored with it; exports read it from the row rather than parse every number.
         if self.phone and not self.phone_dialled:
             self.phone_dialled = dialled(self.phone)
+        # Likewise when the reader's slot opens: the call queue orders leads by it.
+        if kwargs.get("update_fields") is None and self.slot_at is None and self.created_at:
+            self.slot_at = next_due(self.created_at, self.callback_time)
+            if self.due_at is None:
+                self.due_at = self.slot_at
         super().save(*args, **kwargs)
 
     def tracking_items(self):
@@ -296,6 +332,37 @@ class LeadNote(models.Model):
 
     def __str__(self):
         return f"Note #{self.pk} on lead #{self.lead_id}"
+
+
+class CallOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Left a voicemail"
+    CALL_BACK = "call_back", "Call back later"
+    QUALIFIED = "qualified", "Spoke — qualified"
+    NOT_ELIGIBLE = "not_eligible", "Spoke — not eligible"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
+class CallAttempt(models.Model):
+    """One call made to a reader from the queue: its outcome, and a note that may hold
+    personal details (erased with the lead)."""
+
+    wagtail_reference_index_ignore = True
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    callback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Call #{self.pk} to lead #{self.lead_id}"
 
 
 class DeskEvent(models.Model):
@@ -324,3 +391,193 @@ class DeskEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.row_count} leads)"
+
+
+class WebhookEndpoint(models.Model):
+    """A further system that receives qualified leads, beside the claims system named by
+    LEADS_WEBHOOK_URL. Managed by superusers only: where personal data goes is theirs to
+    decide. The secret is stored to sign with and never shown back in full."""
+
+    wagtail_reference_index_ignore = True
+
+    name = models.CharField(max_length=100, unique=True, help_text="e.g. 'Claims system (test)'.")
+    url = models.CharField(
+        "address",
+        max_length=500,
+        validators=[check_url],
+        help_text="Where hand-offs are POSTed: https:// (or http:// inside the network).",
+    )
+    secret = models.CharField(
+        max_length=200,
+        validators=[check_secret],
+        help_text=(
+            "The signing secret agreed with the receiver: whsec_ followed by base64 (the "
+            "Standard Webhooks form), or any other text, used as it is."
+        ),
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Only active endpoints receive new hand-offs."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "hand-off endpoint"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def secret_hint(self):
+        """Enough of the secret to tell two apart, never enough to use."""
+        return f"…{self.secret[-4:]}" if len(self.secret) >= 16 else "…"
+
+
+class HandoffStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    RETRYING = "retrying", "Failed, will retry"
+    DELIVERED = "delivered", "Delivered"
+    GAVE_UP = "gave_up", "Failed, gave up"
+
+
+class Handoff(models.Model):
+    """One lead handed to one receiving system. Its webhook-id stays the same across every
+    retry and replay, so the receiver can tell a repeat from a new lead; at most one worker
+    sends it at a time (the claim: `claim_token` until `claimed_until`).
+
+    The body is built from the lead at each attempt and not kept here: erasing the lead
+    erases its hand-offs, and nothing is sent for a lead that is gone."""
+
+    wagtail_reference_index_ignore = True
+
+    class Trigger(models.TextChoices):
+        QUALIFIED = "qualified", "Lead qualified"
+        MANUAL = "manual", "Sent from the desk"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    # Empty: the claims system named by LEADS_WEBHOOK_URL.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    webhook_id = models.CharField(max_length=64, unique=True, editable=False)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    status = models.CharField(
+        max_length=20, choices=HandoffStatus.choices, default=HandoffStatus.PENDING
+    )
+    # Every try ever made (numbering the delivery log), and the failures since the hand-off
+    # was made or last replayed (the backoff and the limit count these).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="leads_handoff_due")]
+        constraints = [
+            # One hand-off per lead and receiver: sending again is a replay of the same one.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=models.Q(endpoint__isnull=True),
+                name="leads_handoff_one_per_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["lead", "endpoint"],
+                condition=models.Q(endpoint__isnull=False),
+                name="leads_handoff_one_per_lead_endpoint",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hand-off {self.webhook_id} of lead #{self.lead_id}"
+
+    @property
+    def receiver_name(self):
+        return self.endpoint.name if self.endpoint_id else "Claims system"
+
+
+class HandoffDelivery(models.Model):
+    """One try at sending a hand-off: when, how it ended, the receiver's HTTP status. Never
+    the body, which holds the person's details."""
+
+    wagtail_reference_index_ignore = True
+
+    class Outcome(models.TextChoices):
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        RETRY = "retry", "Failed, will retry"
+        GAVE_UP = "gave_up", "Failed, gave up"
+        INTERRUPTED = "interrupted", "Interrupted (the worker stopped)"
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="deliveries")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.SENDING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self):
+        return f"Delivery {self.number} of {self.handoff_id}"
+
+
+class DeviceClass(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    TABLET = "tablet", "Tablet"
+    DESKTOP = "desktop", "Desktop"
+
+
+class PageViewDay(models.Model):
+    """How many readers saw one public page on one day, from one campaign, referring site and
+    kind of device: an aggregate, never a reader (leads/conversion/, docs/data-protection.md).
+
+    Written only by the fold (leads/conversion/fold.py), which adds the counts the web
+    processes kept in Redis; one row per distinct set of dimensions, found by `key`."""
+
+    day = models.DateField(db_index=True)
+    # The sha256 of the day and every dimension below: unique, and short enough to index
+    # whatever the values' lengths.
+    key = models.CharField(max_length=64, unique=True)
+    path = models.CharField(max_length=255)
+    page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    referrer_host = models.CharField(max_length=100, blank=True)
+    device = models.CharField(max_length=10, choices=DeviceClass.choices)
+    views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "page views (per day)"
+        verbose_name_plural = "page views (per day)"
+        indexes = [models.Index(fields=["page", "day"], name="leads_pageviewday_page_day")]
+
+    def __str__(self):
+        return f"{self.path} on {self.day}: {self.views}"
+
+
+class ViewFold(models.Model):
+    """One batch of counts taken from Redis and added to PageViewDay, recorded in the same
+    transaction: a fold that stops after committing and before deleting its batch finds the
+    batch here next time and deletes it without adding it twice."""
+
+    batch = models.CharField(max_length=64, unique=True)
+    folded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.batch

@@ -19,7 +19,7 @@ def parse(text):
 
 
 def e164(number):
-    """A parsed number as stored: E.164, e.g. `+447700900123`."""
+    """A parsed number as stored: E.164, e.g. `+447123456789`."""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -35,11 +35,10 @@ from typing import NamedTuple
 import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from leads import conf
 from leads.capture import Submission, store
+from leads.redis_clients import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -164,26 +163,9 @@ def _owner_only_directory(directory):
         os.chmod(directory, 0o700)
 
 
-_clients = {}
-
-
 def _redis():
     """The spool's Redis client, or None when no stream is configured."""
-    url = conf.LEADS_SPOOL_REDIS_URL
-    if url is None:
-        url = getattr(settings, "REDIS_URL", "")
-    if not url:
-        return None
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=_REDIS_CONNECT_TIMEOUT,
-            socket_timeout=_REDIS_SOCKET_TIMEOUT,
-            # One try: a second wait would only delay the reader; the file is the fallback.
-            retry=Retry(NoBackoff(), 0),
-        )
-    return client
+    return client_for(conf.LEADS_SPOOL_REDIS_URL, _REDIS_CONNECT_TIMEOUT, _REDIS_SOCKET_TIMEOUT)
 
 
 def _write_stream(submission, text):

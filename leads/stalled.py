@@ -1,7 +1,7 @@
-"""Notification jobs whose worker died in the middle of one (killed, out of memory, machine
-lost). django-tasks-db marks a job RUNNING when a worker claims it and leaves it so for ever
-if the worker never reports back, so nothing would run it again and the claims team would
-never hear of the lead. `release_stalled` hands such jobs back, once each.
+"""Jobs (notifications, hand-offs) whose worker died in the middle of one (killed, out of
+memory, machine lost). django-tasks-db marks a job RUNNING when a worker claims it and leaves
+it so for ever if the worker never reports back, so nothing would run it again and the claims
+team would never hear of the lead. `release_stalled` hands such jobs back, once each.
 """
 
 import datetime

@@ -1,5 +1,6 @@
 """Background jobs of the leads app: telling the claims team about a new lead, running again
-the notices whose worker died mid-job, and the daily retention purge.
+the notices whose worker died mid-job, telling the lead managers about leads left uncalled
+past their due time, and the daily retention purge.
 
 The email names the lead by its number and links to it in the admin; the person's name,
 phone and email stay in the database, not in mailboxes.
@@ -9,15 +10,18 @@ import contextlib
 import datetime
 import logging
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from leads import conf, stalled
+from leads import conf, handoff, stalled
+from leads.links import lead_admin_url, site_base, source_page_url
 from leads.models import Lead, NotificationStatus
+from leads.queue import queue_q
 from leads.retention import purge
 
 logger = logging.getLogger(__name__)
@@ -33,15 +37,6 @@ def retry_delay(attempt):
     return datetime.timedelta(seconds=min(base * 2 ** (attempt - 1), 3600))
 
 
-def lead_admin_url(lead):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    try:
-        path = reverse("leads_lead_modeladmin_inspect", args=[lead.pk])
-    except NoReverseMatch:
-        path = reverse("wagtailadmin_home")
-    return base + path
-
-
 def recipients_for(lead):
     if lead.form is not None and lead.form.notify_recipients:
         return lead.form.notify_recipients
@@ -49,10 +44,7 @@ def recipients_for(lead):
 
 
 def build_message(lead, recipients):
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    page_url = lead.source_page_url
-    if page_url.startswith("/"):
-        page_url = base + page_url
+    page_url = source_page_url(lead)
     received = timezone.localtime(lead.created_at).strftime("%d %b %Y %H:%M %Z")
     lines = [
         f"A reader asked for a call back ({lead.get_callback_time_display().lower()}).",
@@ -171,18 +163,21 @@ def recovery_interval():
     return datetime.timedelta(seconds=max(1, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS / 5))
 
 
-def book_recovery(run_after=None):
-    """Books the stalled-notification sweep unless one is already waiting; only with a
-    backend that can defer (the sweep re-books itself, which must not recurse)."""
-    backend = recover_stalled_notifications.get_backend()
-    if not backend.supports_defer:
+def book_once(job, run_after=None):
+    """Books a sweep that re-books itself, unless one is already waiting; only with a
+    backend that can defer (with the immediate backend it would recurse)."""
+    if not job.get_backend().supports_defer:
         return None
-    if stalled.waiting_jobs(recover_stalled_notifications).exists():
+    if stalled.waiting_jobs(job).exists():
         return None
-    job = recover_stalled_notifications
     if run_after is not None:
         job = job.using(run_after=run_after)
     return job.enqueue().id
+
+
+def book_recovery(run_after=None):
+    """Books the stalled-notification sweep unless one is already waiting."""
+    return book_once(recover_stalled_notifications, run_after)
 
 
 def _requeue_notification(lead_id):
@@ -199,12 +194,15 @@ def _requeue_notification(lead_id):
 @task()
 def recover_stalled_notifications():
     """Runs again each notification whose worker died mid-job (a lead still waiting for its
-    notice gets a new job; one already sent is left alone), then books its own next run."""
-    released = stalled.release_stalled(
-        send_lead_notification, conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS, _requeue_notification
-    )
+    notice gets a new job; one already sent is left alone), and likewise each hand-off to the
+    claims system (leads/handoff.py), then books its own next run."""
+    limit = conf.LEADS_NOTIFY_STALLED_AFTER_SECONDS
+    released = stalled.release_stalled(send_lead_notification, limit, _requeue_notification)
     if released:
         logger.warning("Requeued %s notification jobs whose worker stopped mid-job", released)
+    handoffs = handoff.recover_stalled(limit)
+    if handoffs:
+        logger.warning("Requeued %s hand-offs whose worker stopped or whose job was lost", handoffs)
     stalled.prune_finished(recover_stalled_notifications, datetime.timedelta(days=1))
     book_recovery(run_after=timezone.now() + recovery_interval())
     return released
@@ -219,3 +217,111 @@ def purge_expired_leads():
     if backend.supports_defer and conf.LEADS_PURGE_RESCHEDULE:
         purge_expired_leads.using(run_after=timezone.now() + datetime.timedelta(days=1)).enqueue()
     return removed
+
+
+# --------------------------------------------------------------------------------------------
+# Escalation: a lead still untouched LEADS_ESCALATE_AFTER_MINUTES after it became due.
+
+
+def escalation_q(now):
+    """Queue leads due longer ago than the limit, not called since, not yet announced for
+    this due time."""
+    cutoff = now - datetime.timedelta(minutes=conf.LEADS_ESCALATE_AFTER_MINUTES)
+    return (
+        queue_q()
+        & Q(due_at__lte=cutoff)
+        & (Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=F("due_at")))
+        & (Q(escalated_due_at__isnull=True) | ~Q(escalated_due_at=F("due_at")))
+    )
+
+
+def lead_managers_addresses():
+    """The active lead managers' email addresses; LEADS_NOTIFY_TO when none has one."""
+    addresses = (
+        get_user_model()
+        .objects.filter(groups__name="Lead managers", is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+        .order_by("email")
+    )
+    return list(addresses) or list(conf.LEADS_NOTIFY_TO)
+
+
+def build_escalation(leads, recipients, now):
+    lines = [
+        f"{len(leads)} call-back request{'s are' if len(leads) != 1 else ' is'} waiting past "
+        "the time it was due, and nobody has called yet.",
+        "",
+    ]
+    for lead in leads:
+        due = timezone.localtime(lead.due_at)
+        waited = int((now - lead.due_at).total_seconds() // 60)
+        lines.append(f"Lead #{lead.pk}: due {due:%a %d %b %H:%M}, {waited} minutes ago")
+        lines.append(f"  {lead_admin_url(lead)}")
+    lines += [
+        "",
+        f"Open the call queue: {site_base()}{reverse('leads_queue')}",
+        "",
+        "The readers' details are in the leads desk only; please do not forward this email.",
+    ]
+    return EmailMessage(
+        subject=f"{len(leads)} call-back request{'s' if len(leads) != 1 else ''} overdue",
+        body="\n".join(lines),
+        to=recipients,
+    )
+
+
+def escalate_overdue(now=None):
+    """Sends one notice about the leads newly past the limit; returns how many it named.
+
+    Each lead is claimed for its due time before the notice goes out, so two sweeps never
+    announce the same lead twice; if sending fails, the claims are released for the next."""
+    now = now or timezone.now()
+    candidates = list(
+        Lead.objects.filter(escalation_q(now))
+        .order_by("due_at", "pk")
+        .values_list("pk", "due_at")[:200]
+    )
+    claimed = [
+        pk
+        for pk, due_at in candidates
+        if Lead.objects.filter(escalation_q(now), pk=pk, due_at=due_at).update(
+            escalated_due_at=due_at
+        )
+    ]
+    if not claimed:
+        return 0
+    recipients = lead_managers_addresses()
+    if not recipients:
+        logger.warning(
+            "%s leads overdue but nobody to tell: no lead manager has an email", len(claimed)
+        )
+        return 0
+    leads = list(Lead.objects.filter(pk__in=claimed).order_by("due_at", "pk"))
+    try:
+        get_connection().send_messages([build_escalation(leads, recipients, now)])
+    except Exception as exc:  # released for the next sweep, never raised into the worker
+        Lead.objects.filter(pk__in=claimed, escalated_due_at=F("due_at")).update(
+            escalated_due_at=None
+        )
+        logger.warning("Escalation notice failed (%s); will try again", type(exc).__name__)
+        return 0
+    logger.info("Escalated %s overdue leads to the lead managers", len(claimed))
+    return len(claimed)
+
+
+@task()
+def escalate_overdue_leads():
+    """The escalation sweep as a background job; it books its own next run."""
+    sent = escalate_overdue()
+    stalled.prune_finished(escalate_overdue_leads, datetime.timedelta(days=1))
+    book_escalation(
+        run_after=timezone.now() + datetime.timedelta(seconds=conf.LEADS_ESCALATION_SWEEP_SECONDS)
+    )
+    return sent
+
+
+def book_escalation(run_after=None):
+    """Books the escalation sweep unless one is already waiting."""
+    return book_once(escalate_overdue_leads, run_after)

@@ -17,7 +17,7 @@ from tests.database_state import (
     write_sequences,
     write_table,
 )
-from tests.edge_services import VARNISHD, have_varnishd
+from tests.edge_services import VARNISHD, have_varnishd, varnish  # noqa: F401 - a fixture
 from tests.fault_services import (  # noqa: F401 - fixtures
     database_through_proxy,
     postgres_proxy,

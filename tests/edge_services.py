@@ -9,6 +9,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
 
 from tests.fault_services import free_port, wait_for_port
 
@@ -89,3 +92,13 @@ class Varnish:
         self.process = None
         if not keep_log:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def varnish(live_server):
+    """site.vcl in front of Django's live server, for a test module."""
+    address = urlsplit(live_server.url)
+    host = "127.0.0.1" if address.hostname == "localhost" else address.hostname
+    server = Varnish(host, address.port).start()
+    yield server
+    server.stop()

@@ -26,7 +26,7 @@ MAY_IMPORT = {
 # lists in `__all__`, never its modules. The one exception is its own app's registration
 # files (`wagtail_hooks.py`, `apps.py`), whose job is to hook the room's parts into Wagtail
 # and Django: like `wagtail/contrib/forms/wagtail_hooks.py` importing its views.
-ROOMS = ("home.page_cache", "home.consent", "home.security", "leads.admin")
+ROOMS = ("home.page_cache", "home.consent", "home.security", "leads.admin", "leads.conversion")
 REGISTRARS = ("wagtail_hooks", "apps")
 
 

@@ -19,6 +19,7 @@ from cms.env import (
     media_origin,
     media_storage_from_env,
     media_urls_expire,
+    webhook_from_env,
 )
 from home import site_root
 from leads.conf import DEFAULTS as leads_defaults
@@ -71,6 +72,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts readers' views of public pages, page-cache hits included, for the
+    # conversion figures (leads/conversion/); no cookie, no database write in the request.
+    "leads.conversion.middleware.PageViewCountMiddleware",
     # First: a hit skips everything below; a miss sees the final response, security headers
     # and cookies included, before deciding to store it.
     "home.page_cache.middleware.PageCacheMiddleware",
@@ -272,9 +276,31 @@ LEADS_NOTIFY_MAX_ATTEMPTS = env_int(
     "LEADS_NOTIFY_MAX_ATTEMPTS", leads_defaults["LEADS_NOTIFY_MAX_ATTEMPTS"]
 )
 LEADS_XLSX_MAX_ROWS = env_int("LEADS_XLSX_MAX_ROWS", leads_defaults["LEADS_XLSX_MAX_ROWS"])
+# The call queue (docs/call-queue.md): whose bank holidays, when to give up, when to escalate.
+LEADS_BANK_HOLIDAY_NATION = env_str(
+    "LEADS_BANK_HOLIDAY_NATION", leads_defaults["LEADS_BANK_HOLIDAY_NATION"]
+)
+LEADS_UNREACHABLE_AFTER_ATTEMPTS = env_int(
+    "LEADS_UNREACHABLE_AFTER_ATTEMPTS", leads_defaults["LEADS_UNREACHABLE_AFTER_ATTEMPTS"]
+)
+LEADS_ESCALATE_AFTER_MINUTES = env_int(
+    "LEADS_ESCALATE_AFTER_MINUTES", leads_defaults["LEADS_ESCALATE_AFTER_MINUTES"]
+)
+# The hand-off of qualified leads to the claims system (docs/handoff.md).
+LEADS_WEBHOOK_URL, LEADS_WEBHOOK_SECRET = webhook_from_env()
+LEADS_WEBHOOK_MAX_ATTEMPTS = env_int(
+    "LEADS_WEBHOOK_MAX_ATTEMPTS", leads_defaults["LEADS_WEBHOOK_MAX_ATTEMPTS"]
+)
 # Where call-back requests wait while the database is unreachable (docs/data-protection.md).
 LEADS_SPOOL_DIR = env_str("LEADS_SPOOL_DIR", str(BASE_DIR / leads_defaults["LEADS_SPOOL_DIR"]))
 LEADS_SPOOL_REDIS_URL = env_str("LEADS_SPOOL_REDIS_URL", REDIS_URL)
+# Conversion figures: LEADS_COUNT_VIEWS=false turns page-view counting off (the figures then
+# show only leads); the counts wait in this Redis until the task worker folds them.
+LEADS_COUNT_VIEWS = env_bool("LEADS_COUNT_VIEWS", leads_defaults["LEADS_COUNT_VIEWS"])
+LEADS_COUNT_REDIS_URL = env_str("LEADS_COUNT_REDIS_URL", REDIS_URL)
+LEADS_COUNT_FLUSH_SECONDS = env_int(
+    "LEADS_COUNT_FLUSH_SECONDS", leads_defaults["LEADS_COUNT_FLUSH_SECONDS"]
+)
 
 # Cookie consent (django-cookie-consent, extended in home/consent/). The groups are cached
 # in the default cache, shared between processes when REDIS_URL is set.

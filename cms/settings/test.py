@@ -27,6 +27,9 @@ STORAGES = {
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LEADS_NOTIFY_TO = ["claims@example.test"]
+# No hand-off unless a test names a receiver, whatever LEADS_WEBHOOK_URL says.
+LEADS_WEBHOOK_URL = ""
+LEADS_WEBHOOK_SECRET = ""
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
 # No edge cache unless a test starts one, whatever FRONTEND_CACHE_URL says.
@@ -36,3 +39,6 @@ OFFLINE_COPY_PATH = Path(tempfile.mkdtemp(prefix="cms-tests-")) / "offline-conta
 # The lead spool: no stream unless a test gives one, and a directory of this process's own.
 LEADS_SPOOL_REDIS_URL = ""
 LEADS_SPOOL_DIR = str(OFFLINE_COPY_PATH.parent / "lead-spool")
+# Page views: handed over when a test folds them, not by a background thread.
+LEADS_COUNT_REDIS_URL = ""
+LEADS_COUNT_FLUSH_SECONDS = 0

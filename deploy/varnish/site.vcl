@@ -68,6 +68,9 @@ sub vcl_recv {
         }
     }
 
+    # The query string as the reader sent it, for the page-view counts taken from this
+    # cache's log (leads/conversion/edge_log.py): the campaign is read there, not by the app.
+    std.log("count-query:" + regsub(req.url, "^[^?]*\??", ""));
     # Campaign and click identifiers (TRACKING_PARAMS, TRACKING_PARAM_PREFIXES) change nothing
     # on the page: dropped, so they neither split the cache nor reach the app.
     set req.url = regsuball(req.url, "(?<=[?&])(utm_[^&=]*|gclid|gbraid|wbraid|dclid|fbclid|msclkid|yclid|ttclid|twclid|li_fat_id|mc_cid|mc_eid|_ga|_gl|igshid)(=[^&]*)?(&|$)", "");

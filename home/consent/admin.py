@@ -71,18 +71,23 @@ class CookieGroupAdmin(ModelAdmin):
     ordering = ("ordering", "pk")
     panels = [
         FieldPanel("name", help_text="What visitors see, e.g. 'Analytics cookies'."),
+        # Editors keep the wording; what the consent cookie and scripts rely on (the code,
+        # whether visitors may refuse, whether refused cookies are deleted) is for superusers.
         FieldPanel(
             "varname",
             help_text="A short code used in the consent cookie and in scripts, e.g. 'analytics'.",
+            permission="superuser",
         ),
         FieldPanel("description", help_text="Why the site uses these cookies, in plain words."),
         FieldPanel(
             "is_required",
             help_text="Only for cookies the site cannot work without. Visitors cannot refuse them.",
+            permission="superuser",
         ),
         FieldPanel(
             "is_deletable",
             help_text="Delete these cookies from a visitor's browser when they refuse the group.",
+            permission="superuser",
         ),
         FieldPanel("ordering", help_text="Lower numbers are listed first."),
     ]
@@ -111,12 +116,24 @@ class CookieAdmin(ModelAdmin):
     search_fields = ("name", "description", "domain")
     edit_handler = ObjectList(
         [
-            FieldPanel("cookiegroup", help_text="The group visitors accept or refuse it with."),
-            FieldPanel("name", help_text="The cookie's exact name, as the browser stores it."),
+            FieldPanel(
+                "cookiegroup",
+                help_text="The group visitors accept or refuse it with.",
+                permission="superuser",
+            ),
+            FieldPanel(
+                "name",
+                help_text="The cookie's exact name, as the browser stores it.",
+                permission="superuser",
+            ),
             FieldPanel("description", help_text="What the cookie is for, in plain words."),
             FieldPanel("duration"),
-            FieldPanel("domain", help_text="Leave empty for this site's own cookies."),
-            FieldPanel("path", help_text="Usually /."),
+            FieldPanel(
+                "domain",
+                help_text="Leave empty for this site's own cookies.",
+                permission="superuser",
+            ),
+            FieldPanel("path", help_text="Usually /.", permission="superuser"),
         ],
         base_form_class=CookieForm,
     )

@@ -4,7 +4,9 @@
 - `filters`: the list's filters;
 - `views`: the list with its exports, a lead's page, erasure and subject access;
 - `desk`: the ModelAdmin tying them together, and the call-back form snippets' viewset;
-- `panels`: the dashboard's summary of recent leads.
+- `panels`: the dashboard's summary of recent leads, the overdue count and response times;
+- `queue`: the call queue, where calls are recorded;
+- `endpoints`: the further systems hand-offs go to (superusers only).
 
 leads/wagtail_hooks.py registers them with Wagtail.
 """

@@ -2,6 +2,7 @@
 screens, columns, filters and extra pages the admin shows for leads."""
 
 from django.contrib.admin import DateFieldListFilter
+from django.http import Http404
 from django.urls import path
 from django.utils.html import format_html
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -102,6 +103,13 @@ class LeadAdmin(ModelAdmin):
         return obj.get_notification_status_display()
 
     notice.short_description = "Notice to the claims team"
+
+    def inspect_view(self, request, instance_pk):
+        # A lead's number is a number: anything else in the address is a page that does not
+        # exist (the view would otherwise fail looking it up).
+        if not instance_pk.isdigit():
+            raise Http404("No lead has that number.")
+        return super().inspect_view(request, instance_pk)
 
     # Leads come only from the public form and leave only by erasure or purge.
     def create_view(self, request):

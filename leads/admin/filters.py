@@ -53,10 +53,7 @@ class FormFilter(SimpleListFilter):
     parameter_name = "form"
 
     def lookups(self, request, model_admin):
-        return [
-            (str(form.pk), form.name)
-            for form in CallBackForm.objects.filter(pk__in=Lead.objects.values("form"))
-        ]
+        return form_choices()
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -108,26 +105,40 @@ def _breach_type_relations():
     return found
 
 
+def breach_type_choices():
+    """(id, name) of every breach type, for the list's and the call queue's filters."""
+    relations = _breach_type_relations()
+    if not relations:
+        return []
+    breach_type = relations[0][2]
+    return [(str(item.pk), str(item)) for item in breach_type.objects.all()]
+
+
+def with_breach_type(queryset, value):
+    """The leads whose source page is tagged with the breach type numbered `value`."""
+    if not str(value).isdigit():
+        return queryset.none()
+    page_ids = Q(pk__in=[])
+    for model, field_name, _ in _breach_type_relations():
+        page_ids |= Q(source_page_id__in=model.objects.filter(**{field_name: value}).values("pk"))
+    return queryset.filter(page_ids)
+
+
+def form_choices():
+    """(id, name) of the call-back forms that have leads."""
+    return [
+        (str(form.pk), form.name)
+        for form in CallBackForm.objects.filter(pk__in=Lead.objects.values("form"))
+    ]
+
+
 class BreachTypeFilter(SimpleListFilter):
     title = "breach type of the source page"
     parameter_name = "breach_type"
 
     def lookups(self, request, model_admin):
-        relations = _breach_type_relations()
-        if not relations:
-            return []
-        breach_type = relations[0][2]
-        return [(str(item.pk), str(item)) for item in breach_type.objects.all()]
+        return breach_type_choices()
 
     def queryset(self, request, queryset):
         value = self.value()
-        if not value:
-            return queryset
-        if not value.isdigit():
-            return queryset.none()
-        page_ids = Q(pk__in=[])
-        for model, field_name, _ in _breach_type_relations():
-            page_ids |= Q(
-                source_page_id__in=model.objects.filter(**{field_name: value}).values("pk")
-            )
-        return queryset.filter(page_ids)
+        return with_breach_type(queryset, value) if value else queryset

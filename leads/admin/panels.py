@@ -9,11 +9,13 @@ from wagtail.admin.ui.components import Component
 
 from leads.late_notices import late_q
 from leads.models import Lead, LeadStatus
+from leads.queue import response_times
 
 
 class LeadsPanel(Component):
-    """Late notices first (a stopped task worker), then new leads today and this week, leads
-    by status, top source pages, a 14-day chart."""
+    """Late notices first (a stopped task worker), then new leads today and this week, the
+    call queue's overdue count and response times, leads by status, top source pages, a
+    14-day chart."""
 
     name = "leads_summary"
     template_name = "leads/admin/dashboard_panel.html"
@@ -46,7 +48,17 @@ class LeadsPanel(Component):
             for index, count in per_day.items()
         ]
         index_url = reverse("leads_lead_modeladmin_index")
+        figures = response_times(now)
         context.update(
+            overdue=figures["overdue"],
+            queue_url=reverse("leads_queue"),
+            responses=[
+                (label, figures["this_week"][kind], figures["last_week"][kind])
+                for kind, label in (
+                    ("call", "Slot to first call"),
+                    ("conversation", "Slot to first conversation"),
+                )
+            ],
             late=Lead.objects.filter(late_q()).count(),
             late_url=f"{index_url}?notice=late",
             today=counts["today"],

@@ -4,11 +4,15 @@
   modeladmin's default);
 - status, owner, notes, spam flag: leads.change_lead;
 - CSV/XLSX export and subject access export: leads.export_lead (plus view);
-- erasure on request: leads.delete_lead.
+- erasure on request: leads.delete_lead;
+- sending a lead to the claims system and replaying a hand-off: leads.handoff_lead (plus
+  change); where hand-offs go (the endpoints): superusers only, whatever a group is given.
 Nobody creates or edits a lead's captured answers here.
 """
 
+from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
+from wagtail.permission_policies import BasePermissionPolicy
 from wagtail_modeladmin.helpers import PermissionHelper
 
 
@@ -26,6 +30,10 @@ def can_export(user):
 
 def can_erase(user):
     return can_view(user) and user.has_perm("leads.delete_lead")
+
+
+def can_hand_off(user):
+    return can_work(user) and user.has_perm("leads.handoff_lead")
 
 
 def forbidden(request):
@@ -52,3 +60,19 @@ class LeadPermissionHelper(PermissionHelper):
 
     def user_can_delete_obj(self, user, obj):
         return False
+
+
+class SuperusersOnly(BasePermissionPolicy):
+    """Every action on the model is for active superusers alone: permissions granted to a
+    group do not open it. Actions named in `never` are for no one (an endpoint is switched
+    off, not deleted: its hand-offs keep their history)."""
+
+    def __init__(self, model, never=()):
+        super().__init__(model)
+        self.never = set(never)
+
+    def user_has_permission(self, user, action):
+        return action not in self.never and user.is_active and user.is_superuser
+
+    def users_with_any_permission(self, actions):
+        return get_user_model().objects.filter(is_active=True, is_superuser=True)

@@ -2,9 +2,11 @@
 work it, and the erasure and subject access pages for one person's leads."""
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -12,10 +14,17 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from leads import casework, conf, export, late_notices, phones, subject_rights
-from leads.admin.permissions import can_erase, can_export, can_view, can_work, forbidden
-from leads.audit import log_on_each_lead, record_event
-from leads.models import DeskEvent, Lead, LeadStatus
+from leads import casework, conf, export, handoff, late_notices, phones, subject_rights
+from leads.admin.permissions import (
+    can_erase,
+    can_export,
+    can_hand_off,
+    can_view,
+    can_work,
+    forbidden,
+)
+from leads.audit import export_detail, log_on_each_lead, record_event
+from leads.models import CallOutcome, DeskEvent, Handoff, Lead, LeadStatus
 
 
 class LeadIndexView(IndexView):
@@ -28,7 +37,18 @@ class LeadIndexView(IndexView):
             return forbidden(request)
         if request.GET.get(self.EXPORT_VAR) and not can_export(request.user):
             return forbidden(request)
-        return super().dispatch(request, *args, **kwargs)
+        if _has_nul(*(value for _, values in request.GET.lists() for value in values)):
+            return HttpResponseBadRequest("The address holds a character no search can use.")
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            # As Django's own admin does, but to the whole list with the reason, not a bare
+            # "?e=1" page: a hand-edited or stale address is not an error worth a 500.
+            messages.error(
+                request,
+                "The filters in that address could not be read, so all leads are shown.",
+            )
+            return redirect(request.path)
 
     def get_search_results(self, request, queryset, search_term):
         results = super().get_search_results(request, queryset, search_term)
@@ -48,9 +68,6 @@ class LeadIndexView(IndexView):
         user = self.request.user
         if not can_export(user):
             return forbidden(self.request)
-        filters = {
-            key: self.request.GET.getlist(key) for key in self.request.GET if key != "export"
-        }
         count = queryset.count()
         xlsx_cap = conf.LEADS_XLSX_MAX_ROWS
         if spreadsheet_format == "xlsx" and count > xlsx_cap:
@@ -66,7 +83,7 @@ class LeadIndexView(IndexView):
             DeskEvent.Kind.EXPORT,
             user,
             count,
-            {"format": spreadsheet_format, "filters": filters},
+            export_detail(dict(self.request.GET.lists()), spreadsheet_format),
             "leads.export",
         )
         log_on_each_lead(
@@ -104,14 +121,18 @@ class LeadInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         lead = self.instance
         user = self.request.user
+        handoffs = list(handoff.lead_handoffs(lead))
         context.update(
+            handoffs=handoffs,
+            can_hand_off=can_hand_off(user),
+            unsent_receivers=bool(handoff.missing_receivers(lead)),
             lead=lead,
             received=export.format_time(lead.created_at),
             notice_late=late_notices.is_late(lead),
             notes=lead.notes.select_related("author"),
-            history=ModelLogEntry.objects.for_instance(lead)
-            .select_related("user")
-            .order_by("-timestamp"),
+            history=self.history(lead),
+            attempts=lead.attempts.select_related("user"),
+            due=export.format_time(lead.due_at) if lead.due_at else "",
             can_work=can_work(user),
             next_statuses=[(s, LeadStatus(s).label) for s in casework.allowed_statuses(lead)],
             staff=get_user_model()
@@ -121,11 +142,30 @@ class LeadInspectView(InspectView):
         )
         return context
 
+    @staticmethod
+    def history(lead):
+        """The lead's audit log entries, newest first; a call's outcome by its label."""
+        entries = list(
+            ModelLogEntry.objects.for_instance(lead).select_related("user").order_by("-timestamp")
+        )
+        labels = dict(CallOutcome.choices)
+        for entry in entries:
+            data = entry.data if isinstance(entry.data, dict) else {}
+            entry.outcome_label = labels.get(data.get("outcome"), "")
+        return entries
+
     def post(self, request, *args, **kwargs):
         if not can_work(request.user):
             return forbidden(request)
+        if _has_nul(*(value for _, values in request.POST.lists() for value in values)):
+            return HttpResponseBadRequest("The form holds a character no field can store.")
         lead = self.instance
         action = request.POST.get("action")
+        if action in ("handoff", "replay"):
+            if not can_hand_off(request.user):
+                return forbidden(request)
+            self.hand_off(lead, action, request)
+            return redirect(self.url_helper.get_action_url("inspect", lead.pk))
         try:
             if action == "status":
                 casework.change_status(lead, request.POST.get("status", ""), request.user)
@@ -155,10 +195,40 @@ class LeadInspectView(InspectView):
             messages.error(request, str(error))
         return redirect(self.url_helper.get_action_url("inspect", lead.pk))
 
+    def hand_off(self, lead, action, request):
+        """Sends the lead to each receiver it has not gone to, or replays one hand-off."""
+        if action == "handoff":
+            with transaction.atomic():
+                sent = handoff.hand_off(lead, request.user, Handoff.Trigger.MANUAL)
+            if sent:
+                messages.success(request, "Sending the lead to the claims system.")
+            elif lead.is_spam:
+                messages.error(request, "A lead marked as spam is not sent.")
+            elif not handoff.receivers():
+                messages.error(request, "No claims system is configured (LEADS_WEBHOOK_URL).")
+            else:
+                messages.error(request, "The lead has been handed off already: replay it below.")
+            return
+        pk = request.POST.get("handoff", "")
+        # Digits only, and short enough for the column: anything else names no hand-off.
+        valid = pk.isascii() and pk.isdigit() and len(pk) < 10
+        target = Handoff.objects.filter(lead=lead, pk=int(pk)).first() if valid else None
+        if target is None:
+            messages.error(request, "No such hand-off for this lead.")
+        elif handoff.replay(target, request.user):
+            messages.success(request, f"Sending hand-off {target.webhook_id} again.")
+        else:
+            messages.error(request, "That hand-off is waiting or being sent already.")
+
 
 def _person_form_values(request):
     source = request.POST if request.method == "POST" else request.GET
     return source.get("email", "").strip()[:254], source.get("phone", "").strip()[:32]
+
+
+def _has_nul(*values):
+    # No database stores a NUL in text; PostgreSQL refuses a query holding one.
+    return any("\x00" in value for value in values)
 
 
 def erase_view(request):
@@ -166,6 +236,8 @@ def erase_view(request):
     if not can_erase(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     matches = (
         subject_rights.leads_of_person(email, phone) if (email or phone) else Lead.objects.none()
     )
@@ -191,6 +263,8 @@ def subject_access_view(request):
     if not can_export(request.user):
         return forbidden(request)
     email, phone = _person_form_values(request)
+    if _has_nul(email, phone):
+        return HttpResponseBadRequest("An email address or phone number holds no NUL.")
     if request.method == "POST" and (email or phone):
         response = HttpResponse(
             subject_rights.subject_access_csv(email, phone, request.user),

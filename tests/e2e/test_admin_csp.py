@@ -196,6 +196,8 @@ def test_every_admin_area_loads_without_violations(page, live_server, editor):
         "site history report": "/admin/reports/site-history/",
         "workflows report": "/admin/reports/workflow/",
         "page types report": "/admin/reports/page-types-usage/",
+        "conversion report": "/admin/reports/conversion/",
+        "conversion report per campaign": "/admin/reports/conversion/?group=campaign",
         "workflows": "/admin/workflows/list/",
         "collections": "/admin/collections/",
         "sites": "/admin/sites/",

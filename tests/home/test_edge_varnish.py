@@ -8,7 +8,6 @@ REQUIRE_VARNISH=1, where a missing varnishd fails instead (tests/conftest.py).
 """
 
 import http.client
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -17,20 +16,10 @@ from django.test import Client
 
 from breaches.models import BreachCaseStudyPage
 from home.models import SiteSettings
-from tests.edge_services import Varnish
 
 pytestmark = [pytest.mark.varnish, pytest.mark.django_db(transaction=True)]
 
 HOST = "testserver"  # the demo site's hostname (WAGTAILADMIN_BASE_URL in test settings)
-
-
-@pytest.fixture(scope="module")
-def varnish(live_server):
-    address = urlsplit(live_server.url)
-    host = "127.0.0.1" if address.hostname == "localhost" else address.hostname
-    server = Varnish(host, address.port).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

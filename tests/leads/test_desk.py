@@ -21,26 +21,6 @@ INDEX = "/admin/leads/lead/"
 PAYLOADS = ['=HYPERLINK("http://evil.example","click")', "+SUM(1)", "-2+3", "@cmd", "\tTAB"]
 
 
-@pytest.fixture
-def manager(django_user_model):
-    user = django_user_model.objects.create_user("manager", password="x")
-    user.groups.add(Group.objects.get(name="Lead managers"))
-    return user
-
-
-@pytest.fixture
-def editor(django_user_model):
-    user = django_user_model.objects.create_user("editor", password="x")
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
-
-
-@pytest.fixture
-def as_manager(client, manager):
-    sign_in_with_second_factor(client, manager)
-    return client
-
-
 def read_csv(response):
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert body.startswith(b"\xef\xbb\xbf")
