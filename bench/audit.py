@@ -3,8 +3,8 @@
 Lighthouse (npm, pinned in bench/lighthouse/package.json and installed there by `npm ci`)
 drives Debian's Chromium in its default mobile emulation, with simulated throttling, against
 gunicorn serving production settings, on a database of its own holding the demo site
-(BENCH_AUDIT_DATABASE_URL, default cms_audit) and the page cache on Redis under its own key
-prefix. Three pages: home, the case study index, the West Midlands Police case study, each
+(BENCH_AUDIT_DATABASE_URL, default cms_audit; set up as for the other quick runs, page cache
+emptied). Three pages: home, the case study index, the West Midlands Police case study, each
 audited RUNS times as a first-time visitor (so the cookie banner shows); the run with the
 median LCP is reported. Scores and Core Web Vitals go to bench/AUDIT.md.
 
@@ -32,7 +32,6 @@ RESULTS = ROOT / "bench" / "AUDIT.md"
 # The whole reports of the last run, for a closer look (git-ignored).
 REPORTS = ROOT / "bench" / "out" / "audit"
 CHROME_PATH = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CACHE_PREFIX = "audit"
 PAGES = [
     ("home", "/"),
     ("case study index", "/case-studies/"),
@@ -85,14 +84,6 @@ def ensure_lighthouse():
         cwd=LIGHTHOUSE_DIR,
         check=True,
     )
-
-
-def flush_page_cache(redis_url):
-    """Drops this run's page-cache keys, so no page rendered by older templates is served."""
-    import redis
-
-    connection = redis.Redis.from_url(redis_url)
-    return sum(connection.delete(key) for key in connection.scan_iter(f"{CACHE_PREFIX}:*"))
 
 
 def lighthouse(url, stem):
@@ -229,28 +220,12 @@ def write_results(rows, runs, lighthouse_version, chromium_version):
 def main(argv):
     parser = argparse.ArgumentParser(prog="python -m bench audit", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
-    parser.add_argument(
-        "--skip-setup", action="store_true", help="reuse the audit database as it is"
-    )
     args = parser.parse_args(argv)
     ensure_lighthouse()
     if not Path(CHROME_PATH).exists():
         raise SystemExit(f"bench audit: no Chromium at {CHROME_PATH} (`apt-get install chromium`)")
-
-    env = harness.bench_env()
-    env["DATABASE_URL"] = os.environ.get(
-        "BENCH_AUDIT_DATABASE_URL",
-        harness.DEFAULT_DATABASE_URL.replace("cms_bench", "cms_audit"),
-    )
-    env["CACHE_KEY_PREFIX"] = CACHE_PREFIX
-    if not args.skip_setup:
-        harness.ensure_database(env["DATABASE_URL"])
-        log("migrating and loading the demo site")
-        harness.run([harness.PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
-        harness.run([harness.PYTHON, "manage.py", "load_demo_content"], env, capture=True)
-    harness.run([harness.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    if env.get("REDIS_URL"):
-        log(f"flushed {flush_page_cache(env['REDIS_URL'])} page-cache keys")
+    log("setting up the demo site (BENCH_AUDIT_DATABASE_URL, default cms_audit)")
+    env, _ = harness.demo_site_env("BENCH_AUDIT_DATABASE_URL", "cms_audit")
 
     lighthouse_version = subprocess.run(
         [str(LIGHTHOUSE), "--version"], capture_output=True, text=True
