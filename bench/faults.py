@@ -118,11 +118,12 @@ class StoredLeads:
         self.rows = counts
 
     def flags(self):
-        """How many of this run's leads are flagged as spam and how many have their
-        notification task recorded."""
+        """How many of this run's leads are flagged as spam, how many have their
+        notification task recorded and how many are held for review."""
         return self._query(
             "SELECT count(*) FILTER (WHERE is_spam), "
-            "count(*) FILTER (WHERE notification_task_id <> '') "
+            "count(*) FILTER (WHERE notification_task_id <> ''), "
+            "count(*) FILTER (WHERE needs_review) "
             f"FROM {LEAD_TABLE} WHERE email LIKE %s"  # noqa: S608 - a constant
         )[0]
 
@@ -154,8 +155,9 @@ def latency(outcomes):
     return f"{formpost.percentile(took, 50) * 1000:.0f} / {took[-1] * 1000:.0f}"
 
 
-def post_client(base, form, numbers, outcomes, clock, stop):
-    """Posts the form back to back, a new reader each time, until the run ends."""
+def post_client(base, form, numbers, outcomes, clock, stop, source):
+    """Posts the form back to back, a new reader each time, until the run ends; from the
+    loopback address `source`, so each client is an address of its own (leads/limits.py)."""
     host, port = base
     headers = formpost.post_headers(host, port)
     while not stop.is_set() and clock() < DURATION:
@@ -163,7 +165,13 @@ def post_client(base, form, numbers, outcomes, clock, stop):
         started = clock()
         try:
             status, _, _ = formpost.http_request(
-                host, port, "POST", form.action, formpost.submission(number, form.fields), headers
+                host,
+                port,
+                "POST",
+                form.action,
+                formpost.submission(number, form.fields),
+                headers,
+                source=source,
             )
         except OSError as error:
             status = type(error).__name__
@@ -233,9 +241,11 @@ def load_with_faults(base, form, paths, redis, proxy, clock):
     numbers = itertools.count()
     threads = [
         threading.Thread(
-            target=post_client, args=(base, form, numbers, posts, clock, stop), daemon=True
+            target=post_client,
+            args=(base, form, numbers, posts, clock, stop, formpost.client_address(n)),
+            daemon=True,
         )
-        for _ in range(POST_CLIENTS)
+        for n in range(POST_CLIENTS)
     ] + [
         threading.Thread(target=get_client, args=(base, path, gets, clock, stop), daemon=True)
         for path in paths
@@ -366,7 +376,7 @@ def report(figures):
     lost = accepted_emails - stored_emails
     unasked = stored_emails - accepted_emails
     duplicates = sum(1 for n in stored.rows.values() if n > 1)
-    spam, notified = figures["flags"]
+    spam, notified, held = figures["flags"]
     drain_time = last_spooled(posts, happened, stored)
     lines += [
         "",
@@ -376,7 +386,8 @@ def report(figures):
         f"- GETs: {len(gets)} ({counts(gets)})",
         f"- Leads stored for this run's readers: {len(stored_emails)} "
         f"({sum(stored.rows.values())} rows; flagged as spam: {spam}; with a notification "
-        f"task: {notified}); the same readers as the accepted POSTs: "
+        f"task: {notified}; held for review, as past {POST_CLIENTS} addresses' first 10 "
+        f"leads: {held}); the same readers as the accepted POSTs: "
         f"{'yes' if stored_emails == accepted_emails else 'NO'}",
         f"- Duplicates (readers with more than one lead): {duplicates}",
         f"- Lost (accepted, not stored): {len(lost)}; stored though the POST was not "

@@ -18,6 +18,7 @@ LOG_ACTIONS = [
     ("leads.note", "Add note", "Added a note"),
     ("leads.attempt", "Record a call", "Recorded a call"),
     ("leads.spam", "Mark spam", "Changed the spam flag"),
+    ("leads.review", "Clear review", "Cleared the hold for review"),
     ("leads.export", "Export leads", "Exported leads"),
     ("leads.erasure", "Erase a person's leads", "Erased leads on request"),
     ("leads.purge", "Purge old leads", "Purged leads past retention"),

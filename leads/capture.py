@@ -3,8 +3,9 @@
 `receive` turns the validated form, its signed token and the request into a `Submission`:
 everything the lead will hold, in JSON types, worked out now and touching no database, so the
 request can wait outside the database when that is unreachable (leads/spool.py). `store`
-saves a submission as a lead: spam signals that need the database -> duplicate check -> save
-the lead and enqueue its notification together -> tell the caller what happened. The web
+saves a submission as a lead: limits that need the database (leads/limits.py) -> duplicate
+check -> save the lead and enqueue its notification together (none while it is held for
+review) -> tell the caller what happened. The web
 request and the spool's replay both store through it. Nothing here sends mail.
 """
 
@@ -23,9 +24,9 @@ from django.db.models import Case, Q, When
 from django.utils import timezone
 from wagtail.models import Page
 
-from leads import conf
+from leads import conf, limits
 from leads.forms import UTM_FIELDS
-from leads.models import CallBackForm, Lead, NotificationStatus
+from leads.models import CallBackForm, Lead, NotificationStatus, ReviewReason
 from leads.security import duplicate_key
 from leads.tasks import schedule_notification
 
@@ -159,35 +160,49 @@ def find_duplicate(email, phone, submission_key, *, genuine, now=None):
     )
 
 
-def over_rate_limit(ip_digest, received):
-    """Whether this client already had LEADS_RATE_LIMIT leads in the window before `received`.
-
-    The database's view of the rate limit: while the shared cache is unreachable the
-    request-counting limit (leads.security.rate_limited) lets everyone through, and this
-    still flags the flood as spam (indexed by ip_hmac and time).
-    """
-    limit, window = conf.LEADS_RATE_LIMIT
-    if not ip_digest or not limit:
-        return False
-    recent = Lead.objects.filter(
-        ip_hmac=ip_digest,
-        created_at__range=(received - timedelta(seconds=window), received),
+def repeated_honeypot(ip_digest, received):
+    """The honeypot hit this address made lately, which a new one is folded into: a bot
+    filling in every field makes one row per duplicate window, not one per request."""
+    if not ip_digest:
+        return None
+    since = received - timedelta(seconds=conf.LEADS_DUPLICATE_WINDOW_SECONDS)
+    return (
+        Lead.objects.filter(
+            ip_hmac=ip_digest,
+            created_at__range=(since, received),
+            is_spam=True,
+            spam_reasons__contains="honeypot",
+        )
+        .order_by("-created_at")
+        .first()
     )
-    return recent[:limit].count() >= limit
 
 
-def store(submission):
+def store(submission, *, refuse_flood=False):
     """Stores the submission as a lead (or finds the one it repeats) with its notification.
 
-    Raises the database's error when the database cannot be reached; nothing is stored then.
+    A lead past the address's everyday limit is stored held for review, without a notice
+    until a person clears it. With `refuse_flood` (the web request, when the shared cache
+    could not count it) the database's count of the flood limits applies: raises
+    leads.limits.Flooded and stores nothing. Raises the database's error when the database
+    cannot be reached; nothing is stored then.
     """
     received = submission.received
     email, phone = submission.email, submission.phone
     key = uuid.UUID(submission.key)
+    if refuse_flood:
+        flood = limits.database_flood(submission.ip_hmac, received)
+        if flood.retry_after:
+            raise limits.Flooded(flood.retry_after)
     reasons = list(submission.spam_reasons)
-    if over_rate_limit(submission.ip_hmac, received):
-        reasons.append("rate")
     genuine = not reasons
+    if "honeypot" in reasons:
+        earlier = repeated_honeypot(submission.ip_hmac, received)
+        if earlier is not None:
+            return CaptureResult(earlier, created=False)
+    review = []
+    if genuine and limits.over_review_limit(submission.ip_hmac, received):
+        review.append(ReviewReason.BUSY_ADDRESS)
 
     duplicate = find_duplicate(email, phone, key, genuine=genuine, now=received)
     if duplicate is not None:
@@ -226,13 +241,21 @@ def store(submission):
         created_at=received,
         is_spam=bool(reasons),
         spam_reasons=",".join(reasons),
-        notification_status=(NotificationStatus.SKIPPED if reasons else NotificationStatus.PENDING),
+        needs_review=bool(review),
+        review_reasons=",".join(review),
+        notification_status=(
+            NotificationStatus.SKIPPED
+            if reasons
+            else NotificationStatus.HELD
+            if review
+            else NotificationStatus.PENDING
+        ),
         **{name: submission.tracking.get(name, "") for name in UTM_FIELDS},
     )
     try:
         with transaction.atomic():
             lead.save()
-            if not lead.is_spam:
+            if lead.notification_status == NotificationStatus.PENDING:
                 # Same transaction: with the database task backend the job row commits or
                 # rolls back with the lead, so there is never a lead without its notice
                 # nor a notice without its lead.
@@ -253,7 +276,11 @@ def store(submission):
         "Stored lead %s from page %s%s",
         lead.pk,
         submission.page_id,
-        f" flagged as spam ({lead.spam_reasons})" if lead.is_spam else "",
+        f" flagged as spam ({lead.spam_reasons})"
+        if lead.is_spam
+        else f" held for review ({lead.review_reasons})"
+        if lead.needs_review
+        else "",
     )
     return CaptureResult(lead, created=True)
 

@@ -1,14 +1,14 @@
 """Working a lead: what claims staff do to one lead from the desk, each step audit-logged.
 
 The reader's answers are never changed here: staff move a lead through its statuses, assign
-it, annotate it and clear or set its spam flag.
+it, annotate it, clear or set its spam flag, and clear the leads held for review.
 """
 
 from django.db import transaction
 from wagtail.log_actions import log
 
 from leads import handoff
-from leads.models import Handoff, LeadNote, LeadStatus, NotificationStatus
+from leads.models import Handoff, Lead, LeadNote, LeadStatus, NotificationStatus
 from leads.tasks import schedule_notification
 
 TRANSITIONS = {
@@ -92,3 +92,35 @@ def set_spam(lead, is_spam, user):
         if "notification_status" in fields:
             schedule_notification(lead.pk)
     return True
+
+
+def clear_review(lead_ids, user, *, spam=False):
+    """Clears the held leads among `lead_ids`: as genuine (each is then notified, as if it had
+    just arrived) or as spam (never notified). Returns how many were cleared.
+
+    Each lead's own history records who cleared it and how; the rows are locked so two
+    people clearing the same leads at once notify each lead once.
+    """
+    with transaction.atomic():
+        held = list(
+            Lead.objects.select_for_update()
+            .filter(pk__in=lead_ids, needs_review=True)
+            .order_by("pk")
+        )
+        for lead in held:
+            lead.needs_review = False
+            fields = ["needs_review"]
+            if spam:
+                lead.is_spam = True
+                fields.append("is_spam")
+            if lead.notification_status == NotificationStatus.HELD:
+                lead.notification_status = (
+                    NotificationStatus.SKIPPED if spam else NotificationStatus.PENDING
+                )
+                fields.append("notification_status")
+            lead.save(update_fields=fields)
+            log(lead, "leads.review", user=user, data={"spam": spam})
+            if "notification_status" in fields and not spam:
+                task_id = schedule_notification(lead.pk)
+                Lead.objects.filter(pk=lead.pk).update(notification_task_id=str(task_id)[:64])
+    return len(held)

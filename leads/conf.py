@@ -11,11 +11,18 @@ DEFAULTS = {
     # Who is emailed about new leads when a form names nobody.
     "LEADS_NOTIFY_TO": [],
     "LEADS_RETENTION_DAYS": 730,
-    # Call-back form defences (leads/security.py): submissions per client per window in
-    # seconds (a limit of 0 turns it off), the fastest a person fills the form, how long a
-    # rendered form stays valid, how long a repeat from the same email and phone counts as a
-    # duplicate, and how long a request waits for an identical one in flight to store the lead.
+    # How many requests one address may send (leads/limits.py; docs/scaling.md says how they
+    # were sized). LEADS_RATE_LIMIT, (leads, seconds): past this many leads from one address
+    # in the window, new ones are stored held for review, never refused. The flood limits,
+    # (requests, seconds) per address (an IPv6 client's /64) and for the whole site: above
+    # them the form answers 429 with Retry-After and stores nothing. A limit of 0 turns it off.
     "LEADS_RATE_LIMIT": (10, 600),
+    "LEADS_FLOOD_LIMIT": (600, 60),
+    "LEADS_FLOOD_LIMIT_SITE": (6000, 60),
+    # Call-back form defences (leads/security.py): the fastest a person fills the form, how
+    # long a rendered form stays valid, how long a repeat from the same email and phone (or
+    # a honeypot hit from the same address) counts as a duplicate, and how long a request
+    # waits for an identical one in flight to store the lead.
     "LEADS_MIN_FILL_SECONDS": 3,
     "LEADS_FORM_MAX_AGE": 7 * 24 * 3600,
     "LEADS_DUPLICATE_WINDOW_SECONDS": 900,

@@ -176,7 +176,14 @@ class NotificationStatus(models.TextChoices):
     RETRYING = "retrying", "Failed, will retry"
     GAVE_UP = "gave_up", "Failed, gave up"
     SKIPPED = "skipped", "Not sent (suspected spam)"
+    HELD = "held", "Held for review"
     NO_RECIPIENTS = "no_recipients", "Not sent (no recipients configured)"
+
+
+class ReviewReason(models.TextChoices):
+    """Why a lead that looks genuine waits for a person before the claims team is told."""
+
+    BUSY_ADDRESS = "busy_address", "Many requests from one address"
 
 
 class Lead(models.Model):
@@ -234,6 +241,13 @@ class Lead(models.Model):
     )
     is_spam = models.BooleanField(default=False, db_index=True)
     spam_reasons = models.CharField(max_length=100, blank=True)
+    # Held for review: stored and shown at the desk, notified only once a person clears it.
+    needs_review = models.BooleanField(default=False, db_index=True)
+    review_reasons = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Why the lead was held for review (kept after it is cleared).",
+    )
 
     # The call queue (leads/hours.py, leads/calls.py).
     slot_at = models.DateTimeField(
@@ -313,6 +327,13 @@ class Lead(models.Model):
     def tracking_items(self):
         names = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"]
         return [(name, getattr(self, name)) for name in names if getattr(self, name)]
+
+    def review_reason_labels(self):
+        return [
+            ReviewReason(code).label if code in ReviewReason.values else code
+            for code in self.review_reasons.split(",")
+            if code
+        ]
 
 
 class LeadNote(models.Model):

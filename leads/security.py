@@ -2,15 +2,16 @@
 
 A cached page cannot carry a per-visitor CSRF token, so the form carries a signed token that
 is the same for everyone who gets that copy of the page, and the submit view checks instead
-that the request comes from our own origin, is not too fast, and is within a rate limit.
+that the request comes from our own origin and is not too fast (leads/limits.py counts how
+many come from one address).
 """
 
+import ipaddress
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.core import signing
-from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from ipware import get_client_ip
 
@@ -97,12 +98,27 @@ def client_ip(request):
     return ip or request.META.get("REMOTE_ADDR", "")
 
 
+def client_network(ip):
+    """The address as the limits count it: an IPv4 address, or an IPv6 client's /64 (one
+    household, phone or office is given a whole /64 and may use any address in it)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def ip_hmac(request):
-    """A keyed hash of the client's IP: enough to count and group, useless to identify."""
+    """A keyed hash of the client's network (`client_network`): enough to count and group,
+    useless to identify."""
     ip = client_ip(request)
     if not ip:
         return ""
-    return salted_hmac("leads.ip", ip, algorithm="sha256").hexdigest()
+    return salted_hmac("leads.ip", client_network(ip), algorithm="sha256").hexdigest()
 
 
 def cross_site_reason(request):
@@ -124,28 +140,6 @@ def cross_site_reason(request):
         return "The form was sent from another website."
     # Neither header: some privacy tools strip both. The signed token and rate limit still apply.
     return None
-
-
-def rate_limited(client_key):
-    """Counts this submission; True when the client has sent too many in the window."""
-    limit, window = conf.LEADS_RATE_LIMIT
-    if not client_key or not limit:
-        return False
-    key = f"leads:rate:{client_key}"
-    # add() then incr() is atomic on Redis and locmem; the window starts at the first hit.
-    if cache.add(key, 1, timeout=window):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=window)
-            count = 1
-    return count > limit
-
-
-def rate_limit_window():
-    return conf.LEADS_RATE_LIMIT[1]
 
 
 def duplicate_key(email, phone):

@@ -82,14 +82,15 @@ class DrainResult:
 # -- Keeping ------------------------------------------------------------------------------
 
 
-def store_or_keep(submission):
+def store_or_keep(submission, *, refuse_flood=False):
     """Stores the submission as a lead; when the database is unreachable, keeps it instead.
 
     Returns the CaptureResult, or None when the request was kept in the spool. Re-raises the
-    database's error when no store could keep it either.
+    database's error when no store could keep it either. `refuse_flood` as for `store`: a
+    request kept in the spool is stored later whatever the limits say.
     """
     try:
-        return store(submission)
+        return store(submission, refuse_flood=refuse_flood)
     except DATABASE_UNREACHABLE:
         if not keep(submission):
             raise

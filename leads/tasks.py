@@ -76,6 +76,9 @@ def send_lead_notification(lead_id):
     if lead.is_spam:
         Lead.objects.filter(pk=lead.pk).update(notification_status=NotificationStatus.SKIPPED)
         return "spam"
+    if lead.needs_review:
+        # Held: the notice goes when a person clears the lead (leads.casework.clear_review).
+        return "held"
     if lead.notification_status in (NotificationStatus.SENT, NotificationStatus.GAVE_UP):
         return lead.notification_status
 

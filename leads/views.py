@@ -1,17 +1,20 @@
 """The call-back form's endpoint: one POST view that works with and without JavaScript.
 
-Steps: method and size -> same-origin -> rate limit -> signed token -> validation ->
-capture (spam signals, duplicates, one transaction) -> 303 back to the page, or JSON.
+Steps: method and size -> same-origin -> flood limits -> signed token -> validation ->
+capture (spam signals, the review limit, duplicates, one transaction) -> 303 back to the page,
+or JSON. A lead held for review is answered exactly like any other.
 When the database cannot be reached the request is kept in the spool (leads/spool.py) and the
 reader is told it was received, on a page that needs no database.
 
 Error responses (documented in docs/data-protection.md and the README of this app):
-405 wrong method, 413 body too large, 403 sent from another site, 429 too many requests,
-400 missing/forged token, 400 with the form re-rendered (input kept) on validation errors or an
-expired page. Script callers (``Accept: application/json``) get the same status codes as JSON.
+405 wrong method, 413 body too large, 403 sent from another site, 429 over a flood limit
+(with Retry-After), 400 missing/forged token, 400 with the form re-rendered (input kept) on
+validation errors or an expired page. Script callers (``Accept: application/json``) get the
+same status codes as JSON.
 """
 
 import logging
+import math
 import time
 
 from django.core.exceptions import RequestDataTooBig
@@ -24,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
-from leads import conf, spool
+from leads import conf, limits, spool
 from leads.capture import receive
 from leads.forms import LeadForm
 from leads.models import CallBackForm
@@ -34,8 +37,6 @@ from leads.security import (
     cross_site_reason,
     ip_hmac,
     make_token,
-    rate_limit_window,
-    rate_limited,
     read_token,
 )
 
@@ -90,9 +91,9 @@ def submit(request):
         return problem(request, 403, "We could not accept this form", reason)
 
     client_key = ip_hmac(request)
-    if rate_limited(client_key):
-        minutes = max(1, rate_limit_window() // 60)
-        return _rate_limited(request, minutes)
+    flood = limits.check_flood(client_key)
+    if flood.retry_after:
+        return _too_many(request, flood.retry_after)
 
     try:
         data = request.POST
@@ -134,7 +135,12 @@ def submit(request):
             rendered_at=token.rendered_at,
         )
 
-    result = spool.store_or_keep(receive(form, token, request, ip_digest=client_key))
+    try:
+        result = spool.store_or_keep(
+            receive(form, token, request, ip_digest=client_key), refuse_flood=not flood.counted
+        )
+    except limits.Flooded as exc:
+        return _too_many(request, exc.retry_after)
     if result is None:
         return _received(request)
     # The database answers: a good moment for this process to store anything left waiting.
@@ -194,14 +200,17 @@ def _too_large(request):
     )
 
 
-def _rate_limited(request, minutes):
+def _too_many(request, retry_after):
+    """Over a flood limit (leads/limits.py): nothing was stored; say when to try again."""
+    minutes = math.ceil(retry_after / 60)
+    wait = "a minute" if minutes <= 1 else f"{minutes} minutes"
     return problem(
         request,
         429,
         "Too many requests",
-        f"We have received several requests from your connection in a short time. "
-        f"Please wait {minutes} minutes and try again, or call us instead.",
-        headers={"Retry-After": str(minutes * 60)},
+        f"We are receiving a great many requests at the moment and could not take yours. "
+        f"Please wait {wait} and send it again, or call us instead.",
+        headers={"Retry-After": str(retry_after)},
     )
 
 

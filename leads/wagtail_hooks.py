@@ -11,6 +11,9 @@ from leads.admin.panels import LeadsPanel
 from leads.admin.permissions import SuperusersOnly, can_view
 from leads.admin.queue import admin_urls as queue_urls
 from leads.admin.queue import menu_item as queue_menu_item
+from leads.admin.review import add_panel as add_review_panel
+from leads.admin.review import admin_urls as review_urls
+from leads.admin.review import menu_item as review_menu_item
 from leads.audit import LOG_ACTIONS
 from leads.conversion import report as conversion_report
 from leads.models import WebhookEndpoint
@@ -28,6 +31,11 @@ def register_endpoint_viewset():
 # The call queue (leads/admin/queue.py).
 hooks.register("register_admin_urls", queue_urls)
 hooks.register("register_admin_menu_item", queue_menu_item)
+
+# The leads held for review (leads/admin/review.py).
+hooks.register("register_admin_urls", review_urls)
+hooks.register("register_admin_menu_item", review_menu_item)
+hooks.register("construct_homepage_panels", add_review_panel)
 
 
 @hooks.register("register_log_actions")

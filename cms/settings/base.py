@@ -264,6 +264,14 @@ LEADS_RATE_LIMIT = (
     env_int("LEADS_RATE_LIMIT", leads_defaults["LEADS_RATE_LIMIT"][0]),
     env_int("LEADS_RATE_WINDOW", leads_defaults["LEADS_RATE_LIMIT"][1]),
 )
+LEADS_FLOOD_LIMIT = (
+    env_int("LEADS_FLOOD_LIMIT", leads_defaults["LEADS_FLOOD_LIMIT"][0]),
+    env_int("LEADS_FLOOD_WINDOW", leads_defaults["LEADS_FLOOD_LIMIT"][1]),
+)
+LEADS_FLOOD_LIMIT_SITE = (
+    env_int("LEADS_FLOOD_LIMIT_SITE", leads_defaults["LEADS_FLOOD_LIMIT_SITE"][0]),
+    env_int("LEADS_FLOOD_WINDOW", leads_defaults["LEADS_FLOOD_LIMIT_SITE"][1]),
+)
 LEADS_MIN_FILL_SECONDS = env_int("LEADS_MIN_FILL_SECONDS", leads_defaults["LEADS_MIN_FILL_SECONDS"])
 LEADS_FORM_MAX_AGE = env_int("LEADS_FORM_MAX_AGE", leads_defaults["LEADS_FORM_MAX_AGE"])
 LEADS_DUPLICATE_WINDOW_SECONDS = env_int(

@@ -6,7 +6,8 @@
 - `desk`: the ModelAdmin tying them together, and the call-back form snippets' viewset;
 - `panels`: the dashboard's summary of recent leads, the overdue count and response times;
 - `queue`: the call queue, where calls are recorded;
-- `endpoints`: the further systems hand-offs go to (superusers only).
+- `endpoints`: the further systems hand-offs go to (superusers only);
+- `review`: the leads held for review, cleared in bulk.
 
 leads/wagtail_hooks.py registers them with Wagtail.
 """

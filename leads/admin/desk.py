@@ -16,6 +16,7 @@ from leads.admin.filters import (
     OwnerFilter,
     SourcePageFilter,
 )
+from leads.admin.ids import row_id
 from leads.admin.permissions import LeadPermissionHelper, forbidden
 from leads.admin.views import LeadIndexView, LeadInspectView, erase_view, subject_access_view
 from leads.models import CallBackForm, Lead
@@ -65,6 +66,7 @@ class LeadAdmin(ModelAdmin):
         SourcePageFilter,
         FormFilter,
         BreachTypeFilter,
+        "needs_review",
         "is_spam",
     ]
     list_select_related = ["owner"]
@@ -107,7 +109,7 @@ class LeadAdmin(ModelAdmin):
     def inspect_view(self, request, instance_pk):
         # A lead's number is a number: anything else in the address is a page that does not
         # exist (the view would otherwise fail looking it up).
-        if not instance_pk.isdigit():
+        if row_id(instance_pk) is None:
             raise Http404("No lead has that number.")
         return super().inspect_view(request, instance_pk)
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.models import Page
 
+from leads.admin.ids import row_id
 from leads.late_notices import late_q
 from leads.models import CallBackForm, Lead
 
@@ -43,8 +44,8 @@ class OwnerFilter(SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(owner_id=int(value))
+        if row_id(value):
+            return queryset.filter(owner_id=row_id(value))
         return queryset if not value else queryset.none()
 
 
@@ -57,8 +58,8 @@ class FormFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(form_id=int(value))
+        if row_id(value):
+            return queryset.filter(form_id=row_id(value))
         return queryset if not value else queryset.none()
 
 
@@ -81,8 +82,8 @@ class SourcePageFilter(SimpleListFilter):
             return queryset
         if value.startswith("t:"):
             return queryset.filter(source_page__isnull=True, source_page_title=value[2:])
-        if value.isdigit():
-            return queryset.filter(source_page_id=int(value))
+        if row_id(value):
+            return queryset.filter(source_page_id=row_id(value))
         return queryset.none()
 
 
@@ -116,7 +117,8 @@ def breach_type_choices():
 
 def with_breach_type(queryset, value):
     """The leads whose source page is tagged with the breach type numbered `value`."""
-    if not str(value).isdigit():
+    value = row_id(value)
+    if value is None:
         return queryset.none()
     page_ids = Q(pk__in=[])
     for model, field_name, _ in _breach_type_relations():

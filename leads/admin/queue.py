@@ -149,7 +149,9 @@ def attempt_view(request, lead_id):
         return redirect(reverse("leads_queue"))
     lead = get_object_or_404(Lead, pk=lead_id, is_spam=False)
     form = AttemptForm(request.POST, prefix=f"lead-{lead.pk}")
-    if lead.status not in OPEN_STATUSES:
+    if lead.needs_review:
+        messages.error(request, f"Lead #{lead.pk} is held for review: clear it first.")
+    elif lead.status not in OPEN_STATUSES:
         messages.error(request, f"Lead #{lead.pk} is no longer in the queue.")
     elif not form.is_valid():
         messages.error(request, f"Lead #{lead.pk}: the call was not recorded; see below.")

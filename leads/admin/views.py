@@ -15,6 +15,7 @@ from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.views import IndexView, InspectView
 
 from leads import casework, conf, export, handoff, late_notices, phones, subject_rights
+from leads.admin.ids import row_id
 from leads.admin.permissions import (
     can_erase,
     can_export,
@@ -174,7 +175,7 @@ class LeadInspectView(InspectView):
                 owner_id = request.POST.get("owner") or None
                 owner = (
                     get_user_model().objects.filter(pk=owner_id).first()
-                    if owner_id and owner_id.isdigit()
+                    if row_id(owner_id)
                     else None
                 )
                 casework.assign_owner(lead, owner, request.user)
@@ -186,6 +187,9 @@ class LeadInspectView(InspectView):
                 else:
                     casework.add_note(lead, text[:4000], request.user)
                     messages.success(request, "Note added.")
+            elif action in ("review_clear", "review_spam"):
+                casework.clear_review([lead.pk], request.user, spam=action == "review_spam")
+                messages.success(request, "Hold for review cleared.")
             elif action in ("spam", "not_spam"):
                 casework.set_spam(lead, action == "spam", request.user)
                 messages.success(request, "Spam flag changed.")
@@ -210,9 +214,7 @@ class LeadInspectView(InspectView):
                 messages.error(request, "The lead has been handed off already: replay it below.")
             return
         pk = request.POST.get("handoff", "")
-        # Digits only, and short enough for the column: anything else names no hand-off.
-        valid = pk.isascii() and pk.isdigit() and len(pk) < 10
-        target = Handoff.objects.filter(lead=lead, pk=int(pk)).first() if valid else None
+        target = Handoff.objects.filter(lead=lead, pk=row_id(pk)).first() if row_id(pk) else None
         if target is None:
             messages.error(request, "No such hand-off for this lead.")
         elif handoff.replay(target, request.user):

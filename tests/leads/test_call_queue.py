@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from leads import calls, hours
+from leads import calls, casework, hours
 from leads.models import CallAttempt, Lead
 from leads.queue import percentile, queue, response_times
 from leads.tasks import escalate_overdue, escalate_overdue_leads
@@ -207,6 +207,19 @@ class TestRecordingCalls:
         )
         assert "no longer in the queue" in response.content.decode()
         assert not CallAttempt.objects.exists()
+
+    def test_a_lead_held_for_review_joins_the_queue_when_cleared_as_genuine(
+        self, as_manager, manager
+    ):
+        held = make_lead(needs_review=True, review_reasons="busy_address")
+        assert held.pk not in [row.pk for row in queue()]
+        response = as_manager.post(
+            f"{QUEUE}{held.pk}/call/", {f"lead-{held.pk}-outcome": "no_answer"}, follow=True
+        )
+        assert "held for review" in response.content.decode()
+        assert not CallAttempt.objects.exists()
+        assert casework.clear_review([held.pk], manager) == 1
+        assert held.pk in [row.pk for row in queue()]
 
     def test_viewers_see_the_queue_but_cannot_record_calls(self, client, django_user_model):
         user = django_user_model.objects.create_user("viewer", password="x")

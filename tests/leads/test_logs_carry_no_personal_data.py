@@ -120,7 +120,7 @@ def test_failing_submissions(client, home_html, humans_are_quick, settings, logs
     assert post_form(client, home_html, token="forged").status_code == 400
     # The bot trap filled in, then too many requests from one address.
     post_form(client, home_html, website="http://spam.example/")
-    settings.LEADS_RATE_LIMIT = (1, 600)
+    settings.LEADS_FLOOD_LIMIT = (1, 60)
     assert post_form(client, home_html).status_code == 429
     text = logs()
     assert "refused" in text.lower(), "refusals should be logged"

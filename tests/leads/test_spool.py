@@ -305,7 +305,7 @@ class TestSpool:
         assert len(mail.outbox) == 1
         assert stream_length(stream) == 0
 
-    def test_requests_are_stored_in_the_order_received_and_rate_flagged(self, settings):
+    def test_requests_are_stored_in_the_order_received_and_held_past_the_limit(self, settings):
         settings.LEADS_RATE_LIMIT = (2, 600)
         start = timezone.now() - timedelta(minutes=10)
         for n in range(3):
@@ -317,8 +317,12 @@ class TestSpool:
                 )
             )
         assert spool.drain().stored == 3
-        flags = list(Lead.objects.order_by("created_at").values_list("email", "spam_reasons"))
-        assert flags == [("p0@example.com", ""), ("p1@example.com", ""), ("p2@example.com", "rate")]
+        flags = list(Lead.objects.order_by("created_at").values_list("email", "review_reasons"))
+        assert flags == [
+            ("p0@example.com", ""),
+            ("p1@example.com", ""),
+            ("p2@example.com", "busy_address"),
+        ]
         assert len(mail.outbox) == 2
 
     def test_an_unreadable_record_is_left_for_an_operator_and_holds_up_nothing(
@@ -378,17 +382,16 @@ class TestSpool:
 
 
 @pytest.mark.django_db
-def test_with_redis_down_a_flood_is_still_flagged(settings, client, home_html, private_redis):
-    # While Redis is unreachable the shared cache lets the request-counting limit pass
-    # everyone; the database still sees the flood.
+def test_with_redis_down_a_busy_address_is_still_held(settings, client, home_html, private_redis):
+    # The everyday limit is counted in the database, Redis or not.
     settings.CACHES = shared_cache_on(private_redis)
     private_redis.kill()
     settings.LEADS_RATE_LIMIT = (2, 600)
     for n in range(3):
         response = submit_from(client, home_html, email=f"p{n}@example.com", phone=f"0121496098{n}")
         assert response.status_code == 303
-    flags = list(Lead.objects.order_by("pk").values_list("is_spam", "spam_reasons"))
-    assert flags == [(False, ""), (False, ""), (True, "rate")]
+    flags = list(Lead.objects.order_by("pk").values_list("is_spam", "needs_review"))
+    assert flags == [(False, False), (False, False), (False, True)]
     assert len(mail.outbox) == 2
     # The same person twice is still one lead (the database's duplicate check).
     submit_from(client, home_html, email="p0@example.com", phone="01214960980")

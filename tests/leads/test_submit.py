@@ -265,24 +265,6 @@ class TestSpam:
         assert list(Lead.objects.order_by("pk").values_list("is_spam", flat=True)) == [True, False]
         assert len(mail.outbox) == 1
 
-    def test_rate_limit_gives_a_friendly_429(self, client, home_html, settings, humans_are_quick):
-        settings.LEADS_RATE_LIMIT = (3, 600)
-        for n in range(3):
-            assert submit_from(client, home_html, email=f"p{n}@example.com").status_code == 303
-        response = submit_from(client, home_html, email="p4@example.com")
-        assert response.status_code == 429
-        assert response["Retry-After"] == "600"
-        assert "Please wait 10 minutes" in response.content.decode()
-        response = submit_from(client, home_html, email="p5@example.com", json=True)
-        assert response.status_code == 429
-        assert response.json()["ok"] is False
-        # Another client is not affected.
-        other = submit_from(
-            client, home_html, email="p6@example.com", headers={"REMOTE_ADDR": "192.0.2.50"}
-        )
-        assert other.status_code == 303
-        assert Lead.objects.count() == 4
-
 
 class TestDuplicates:
     def test_same_person_within_the_window_makes_one_lead(

@@ -213,10 +213,10 @@ def _assert_safe(response, payload: str, where: str):
 def prepared(request, client, settings):
     """Builds the demo site for endpoints that need it; returns the valid values to send.
 
-    The call-back form's rate limit and too-fast signal are off, so every payload reaches
+    The call-back form's flood limit and too-fast signal are off, so every payload reaches
     validation and storage instead of being turned away early with a 429.
     """
-    settings.LEADS_RATE_LIMIT = (0, 600)
+    settings.LEADS_FLOOD_LIMIT = (0, 60)
     settings.LEADS_MIN_FILL_SECONDS = 0
 
     def prepare(endpoint):
