@@ -10,7 +10,7 @@ SYSTEM_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test test-fast coverage install install-dev migrate demo lint format check bench clean
+.PHONY: run test test-fast coverage install install-dev migrate demo lint format check bench audit clean
 
 $(BIN)/python:
 	@test -n "$(SYSTEM_PYTHON)" || { echo "Python 3.11 or newer is needed; none was found on PATH." >&2; exit 1; }
@@ -74,6 +74,11 @@ check: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Lighthouse (npm, bench/lighthouse/) on home, the case study index and a case study, served
+# by gunicorn with production settings; writes bench/AUDIT.md. Not part of `make test`.
+audit: install-dev
+	$(BIN)/python -m bench audit
 
 clean:
 	rm -rf $(VENV) db.sqlite3 static .pytest_cache .ruff_cache

@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import (
+    audit,
     busting,
     counting,
     edge,
@@ -500,6 +501,8 @@ def main():
         return render.main(sys.argv[2:])
     if sys.argv[1:2] == ["purge-storm"]:
         return purge_storm.main(sys.argv[2:])
+    if sys.argv[1:2] == ["audit"]:
+        raise SystemExit(audit.main(sys.argv[2:]))
     parser = load_arguments(
         argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     )

@@ -10,6 +10,16 @@ class ManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
     name's URL is fixed; working it out again for every `{% static %}` on every page costs a
     tenth of an uncached page's time."""
 
+    # The web app manifest's icons get hashed names too, as URLs in CSS do, so whitenoise
+    # serves them, like every hashed file, as immutable for a year.
+    patterns = (
+        *CompressedManifestStaticFilesStorage.patterns,
+        (
+            "*.webmanifest",
+            ((r"""(?P<matched>"src"\s*:\s*"(?P<url>[^"]+)")""", '"src": "%(url)s"'),),
+        ),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._urls = {}

@@ -21,6 +21,7 @@ from cms.env import (
     media_urls_expire,
     webhook_from_env,
 )
+from home import site_root
 from leads.conf import DEFAULTS as leads_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -190,6 +191,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static"
+# /favicon.ico and any other file that must answer at the root (home/site_root.py).
+WHITENOISE_ROOT = site_root.DIRECTORY
+WHITENOISE_ADD_HEADERS_FUNCTION = site_root.add_headers
+# The web app manifest's type, which whitenoise's own table lacks.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Uploaded media on MEDIA_ROOT, or in an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is

@@ -62,14 +62,43 @@ function apply(status) {
   }
 }
 
+// The banner and the confirmation overlay the foot of the window (cookie-consent.css); the
+// page keeps room for whichever is showing (site.css reads --bottom-overlay).
+function trackOverlayHeight() {
+  const root = document.documentElement;
+  const update = () => {
+    const height = Math.max(banner.offsetHeight, confirmation.offsetHeight);
+    if (height) root.style.setProperty("--bottom-overlay", `${height}px`);
+    else root.style.removeProperty("--bottom-overlay");
+  };
+  if ("ResizeObserver" in window) {
+    const observer = new ResizeObserver(update);
+    observer.observe(banner);
+    observer.observe(confirmation);
+  }
+  return update;
+}
+
+let updateOverlay = () => {};
+
+// The confirmation is read once (it takes focus and is announced) and goes when the reader
+// moves on, so it never stays over the page.
+function clearConfirmation() {
+  confirmation.textContent = "";
+  confirmation.removeAttribute("tabindex");
+  updateOverlay();
+}
+
 function showBanner({ focus = false } = {}) {
   banner.querySelector("[data-consent-error]").hidden = true;
   banner.hidden = false;
+  updateOverlay();
   if (focus) banner.querySelector("#cookie-banner-title").focus();
 }
 
 function hideBanner() {
   banner.hidden = true;
+  updateOverlay();
 }
 
 async function getJSON(url, options = {}) {
@@ -102,6 +131,7 @@ async function choose(action) {
     hideBanner();
     confirmation.textContent = CONFIRMATION;
     confirmation.tabIndex = -1;
+    updateOverlay();
     confirmation.focus();
   } catch (error) {
     banner.querySelector("[data-consent-error]").hidden = false;
@@ -114,6 +144,8 @@ async function choose(action) {
 
 async function start() {
   if (!banner) return;
+  updateOverlay = trackOverlayHeight();
+  confirmation.addEventListener("focusout", clearConfirmation);
   banner.querySelectorAll("[data-consent-action]").forEach((button) => {
     button.addEventListener("click", () => choose(button.dataset.consentAction));
   });
@@ -122,7 +154,7 @@ async function start() {
   document.querySelectorAll("[data-consent-open]").forEach((link) => {
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      confirmation.textContent = "";
+      clearConfirmation();
       showBanner({ focus: true });
     });
   });
