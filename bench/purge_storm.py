@@ -55,6 +55,7 @@ function init(args)
   paths = {}
   for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
   states = {}
+  rendered = {}
   math.randomseed(os.time() * 100 + id)
 end
 
@@ -68,7 +69,14 @@ end
 
 function response(status, headers, body)
   local state = headers["X-Cache"] or "none"
+  local reason = headers["X-Cache-Reason"]
+  if reason then state = state .. " " .. reason end
   states[state] = (states[state] or 0) + 1
+  -- A render: in this request (MISS) or handed to the background renderer (refreshing).
+  if state == "MISS" or state == "STALE refreshing" then
+    local page = string.match(body or "", '<link rel="canonical" href="([^"]+)"') or "?"
+    rendered[page] = (rendered[page] or 0) + 1
+  end
 end
 
 function done(summary, latency, requests)
@@ -82,6 +90,15 @@ function done(summary, latency, requests)
   local parts = {}
   for state, n in pairs(totals) do parts[#parts + 1] = string.format('"%%s": %%d', state, n) end
   io.write("STATES {" .. table.concat(parts, ", ") .. "}\\n")
+  local pages = {}
+  for _, thread in ipairs(threads) do
+    for page, n in pairs(thread:get("rendered")) do pages[page] = (pages[page] or 0) + n end
+  end
+  local spread = {}
+  for _, n in pairs(pages) do spread[n] = (spread[n] or 0) + 1 end
+  parts = {}
+  for n, count in pairs(spread) do parts[#parts + 1] = string.format('"%%d": %%d', n, count) end
+  io.write("RENDERS {" .. table.concat(parts, ", ") .. "}\\n")
 end
 """
 
@@ -202,6 +219,8 @@ def storm(base, paths, env, args, workdir):
     purges_out, _ = purger.communicate(timeout=args.duration + 60)
     summary = _line(output, "BENCH ")
     states = _line(output, "STATES ")
+    # {renders: pages rendered that many times}, from each render's canonical link.
+    spread = {int(n): pages for n, pages in _line(output, "RENDERS ").items()}
     purges = int(_line(purges_out, "PURGES ", raw=True) or 0)
     took = summary["duration_us"] / 1e6
     return {
@@ -215,6 +234,9 @@ def storm(base, paths, env, args, workdir):
         "non_2xx": summary["status"],
         "states": states,
         "purges": purges,
+        "renders": sum(n * pages for n, pages in spread.items()),
+        "pages_rendered": sum(spread.values()),
+        "most_renders": max(spread, default=0),
     }
 
 
@@ -240,13 +262,19 @@ def report(result, args, pages):
             f"under gunicorn ({harness.GUNICORN_WORKERS} sync workers), a private redis-server; "
             f"wrk reads {pages} case studies at random, offered about {args.rate} req/s "
             f"({args.connections} connections), for {args.duration} s while `purge_all()` runs "
-            f"every {args.purge_every} s (home/page_cache/revalidate.py).",
+            f"every {args.purge_every} s (home/page_cache/revalidate.py); `X-Cache-Reason` on "
+            f"(bench/storm_settings.py).",
             "",
             "| req/s | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | purges | X-Cache |",
             "|---|---|---|---|---|---|---|---|---|",
             f"| {result['rps']:.0f} | {result['p50']:.1f} | {result['p95']:.1f} "
             f"| {result['p99']:.1f} | {result['max']:.1f} | {result['errors']} "
             f"| {result['non_2xx']} | {result['purges']} | {states} |",
+            "",
+            f"Renders (MISS, or STALE refreshing: handed to the background renderer, "
+            f"home/page_cache/refresh.py): {result['renders']} of {result['pages_rendered']} "
+            f"pages, at most {result['most_renders']} of one page across {result['purges']} "
+            f"purges.",
             "",
             f"Target (issue 17): p99 < {TARGET_P99_MS} ms and no errors across the purges: "
             f"{'met' if met else 'NOT met'}.",
@@ -266,10 +294,17 @@ def main(argv):
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the database as is")
-    parser.add_argument(
+    variant = parser.add_mutually_exclusive_group()
+    variant.add_argument(
         "--no-stale",
         action="store_true",
         help="serve no previous copies (bench/no_stale_settings.py), for comparison",
+    )
+    variant.add_argument(
+        "--in-request",
+        action="store_true",
+        help="each page's first reader after a purge renders it in its own request "
+        "(bench/in_request_settings.py), for comparison",
     )
     args = parser.parse_args(argv)
 
@@ -286,7 +321,13 @@ def main(argv):
         env["REDIS_URL"] = redis.url
         env["CACHE_KEY_PREFIX"] = "storm"
         prepare(env, args.skip_corpus)
-        settings_module = "bench.no_stale_settings" if args.no_stale else "cms.settings.production"
+        settings_module = (
+            "bench.no_stale_settings"
+            if args.no_stale
+            else "bench.in_request_settings"
+            if args.in_request
+            else "bench.storm_settings"
+        )
         with (
             tempfile.TemporaryDirectory(prefix="bench-storm-") as workdir,
             harness.gunicorn(env, settings_module, "site") as (base, _pid),
@@ -301,9 +342,10 @@ def main(argv):
         with contextlib.suppress(Exception):
             redis.stop()
     section = report(result, args, len(paths))
-    if args.no_stale:
+    if args.no_stale or args.in_request:
         # A comparison, not the site as deployed: printed, not written to RESULTS.md.
-        print(section.replace("## Purge storm", "## Purge storm without previous copies"))
+        title = "without previous copies" if args.no_stale else "with renders in the request"
+        print(section.replace("## Purge storm", f"## Purge storm {title}"))
     else:
         sections.write_section(HEADING, section)
         print(section)

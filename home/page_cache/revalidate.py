@@ -129,8 +129,10 @@ class Refill:
     """One miss of one page: what it was built under and whether it holds the render lock.
 
     ``decide()`` says what the request does: "render" (it holds the lock, or there is no
-    earlier copy and so nothing to wait for), "stale" (serve ``self.stale``) or "wait" (call
-    ``wait()``, then render if it returns nothing). ``release()`` always, after rendering.
+    earlier copy and so nothing to wait for), "refresh" (it holds the lock and may serve
+    ``self.stale``: hand the page to the background renderer, home/page_cache/refresh.py,
+    then ``hand_off()``), "stale" (serve ``self.stale``) or "wait" (call ``wait()``, then
+    render if it returns nothing). ``release()`` always, after rendering.
     """
 
     def __init__(self, entry_key, path_key, generation, path_token, previous):
@@ -142,9 +144,16 @@ class Refill:
         self.lock_key = FILL_PREFIX + entry_key
         self.lock_token = None
         self.stale = None
+        # Why the previous copy is served (X-Cache-Reason): "budget", "rendering" (another
+        # request or process holds the lock), "refreshing" (this one handed the page to the
+        # background renderer) or "queue-full" (it could not, and let the lock go).
+        self.reason = ""
         # Whether this render could have been answered with the previous copy instead.
         self.shed = False
         self.began = time.time()
+        # For a render in the background thread: its CPU time, which is what it takes from
+        # readers (they wait for the GIL, not for its database queries).
+        self.began_cpu = None
         # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
         self.epoch, self.replaced_at = (
             current_epoch(previous) if generation and path_token else (None, None)
@@ -159,17 +168,22 @@ class Refill:
             self.previous, self.path_token, self.epoch, self.replaced_at, self.began
         )
         if stale_ok and not budget.allows():
-            self.stale = self.previous
-            return "stale"
+            return self._serve_stale("budget")
         token = secrets.token_hex(8)
         if cache.add(self.lock_key, token, timeout=setting("PAGE_CACHE_FILL_LOCK_SECONDS")):
             self.lock_token = token
+            if stale_ok and setting("PAGE_CACHE_REFRESH_QUEUE") > 0:
+                self._serve_stale("refreshing")
+                return "refresh"
             self.shed = stale_ok
             return "render"
         if stale_ok:
-            self.stale = self.previous
-            return "stale"
+            return self._serve_stale("rendering")
         return "wait"
+
+    def _serve_stale(self, reason):
+        self.stale, self.reason = self.previous, reason
+        return "stale"
 
     def wait(self):
         """The new copy once the renderer stores it, or None when it did not in time (or
@@ -187,12 +201,32 @@ class Refill:
                 return None
         return None
 
+    def hand_off(self):
+        """The lock is the background renderer's now: this request no longer releases it."""
+        self.lock_token = None
+
+    def adopt(self, job):
+        """Render for a reader who was given the previous copy: the background renderer's
+        request (home/page_cache/refresh.py) takes over the lock that reader took."""
+        self.lock_key, self.lock_token = job.lock_key, job.lock_token
+        job.adopted = True
+        self.shed = True
+        self.began_cpu = time.thread_time()
+        return "render"
+
     def release(self):
         if self.lock_token is None:
             return
         if self.shed:
-            budget.spend(time.time() - self.began)
-        # Only our own lock: if it expired and another request took it, that one finishes.
-        if cache.get(self.lock_key) == self.lock_token:
-            cache.delete(self.lock_key)
+            if self.began_cpu is None:
+                budget.spend(time.time() - self.began)
+            else:
+                budget.spend(time.thread_time() - self.began_cpu)
+        release_lock(self.lock_key, self.lock_token)
         self.lock_token = None
+
+
+def release_lock(lock_key, token):
+    # Only our own lock: if it expired and another request took it, that one finishes.
+    if cache.get(lock_key) == token:
+        cache.delete(lock_key)
