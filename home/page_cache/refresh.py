@@ -16,7 +16,8 @@ Bounds, so that a storm cannot starve readers:
   it and not yet done (the one it renders included); beyond, the reader lets the lock go at
   once and a later reader tries;
 * the render budget (``revalidate.budget``) is spent by these renders as by those made in a
-  request, and readers hand over pages only while it allows;
+  request; readers hand over pages only while it allows, each waiting page sets aside what a
+  render here usually takes, and the renderer checks it again before each render;
 * a page that waited longer than half its lock is dropped (the lock may have expired and been
   taken by another process meanwhile).
 
@@ -39,7 +40,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 
 from home.page_cache.conf import setting
-from home.page_cache.revalidate import release_lock
+from home.page_cache.revalidate import budget, release_lock
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Job:
     """One page handed over by a reader: the environ of the request that renders it, and
     the render lock the reader took (released by whoever finishes with the page)."""
 
-    __slots__ = ("environ", "lock_key", "lock_token", "queued", "adopted")
+    __slots__ = ("environ", "lock_key", "lock_token", "queued", "adopted", "reserved")
 
     def __init__(self, environ, lock_key, lock_token):
         self.environ = environ
@@ -81,6 +82,8 @@ class Job:
         self.queued = time.monotonic()
         # Set by the middleware when the internal request takes the lock over.
         self.adopted = False
+        # Render budget set aside while the page waits (Refresher.submit).
+        self.reserved = 0.0
 
 
 def job_of(request):
@@ -141,6 +144,9 @@ class Refresher:
         self.pid = None
         # Pages handed over and not yet finished with (the bound, and wait_idle()).
         self.pending = 0
+        # Seconds a render here takes (a moving average): set aside from the render budget
+        # for each page waiting, so readers hand over only what the budget can pay for.
+        self.estimate = 0.1
 
     def submit(self, request, query_string, refill):
         """Hand the reader's page over, with the lock ``refill`` holds; False (the lock
@@ -155,6 +161,8 @@ class Refresher:
             if self.pending >= size:
                 return False
             self.pending += 1
+            job.reserved = self.estimate
+            budget.spend(job.reserved)
             self.queue.put(job)
         refill.hand_off()
         return True
@@ -180,15 +188,23 @@ class Refresher:
         handler = None
         while True:
             job = work.get()
+            # What was set aside comes back; the render spends what it takes (Refill.release).
+            budget.spend(-job.reserved)
             try:
                 if time.monotonic() - job.queued > setting("PAGE_CACHE_FILL_LOCK_SECONDS") / 2:
                     continue
+                if not budget.allows():
+                    # Spent while this page waited: readers keep the previous copy, and a
+                    # later one hands the page over again.
+                    continue
                 if handler is None:
                     handler = WSGIHandler()
+                began = time.monotonic()
                 response = handler(job.environ, _start_response)
                 # Sends request_finished, which closes or keeps the connection as after a
                 # request (CONN_MAX_AGE).
                 response.close()
+                self.estimate = 0.8 * self.estimate + 0.2 * (time.monotonic() - began)
             except Exception:
                 logger.exception("page cache: rendering a page again failed")
             finally:

@@ -1,6 +1,8 @@
-"""What happens on a page-cache miss when an earlier copy of the page exists: one request
-renders it again (single-flight) while the others are served the earlier copy, if it is
-recent enough (stale-while-revalidate), or wait briefly for the new one.
+"""What happens on a page-cache miss when an earlier copy of the page exists: one render of it
+again (single-flight) while readers are served the earlier copy, if it is recent enough
+(stale-while-revalidate), or wait briefly for the new one. Where the earlier copy may be
+served, the reader who takes the lock gets it too and hands the render to the process's
+background renderer (home/page_cache/refresh.py); otherwise that reader renders in its request.
 
 What it is for: a site-wide purge (any snippet, settings or image save) makes every stored
 page out of date at once. Without this, every reader of every page renders it until it is
@@ -24,10 +26,11 @@ The rules, each checked here and nowhere else:
   previous copy: it keeps entries only on a current hit.
 
 Rendering again is load-shed: a process spends at most ``PAGE_CACHE_REVALIDATE_SHARE`` of its
-time on renders it could have answered with an acceptable previous copy (``RenderBudget``);
-beyond that the reader gets the previous copy and a later reader renders the page. After a
-purge of every page, each page's first reader would otherwise render it, far more renders
-than the processes can make at once, and every reader would queue behind them.
+time on renders it could have answered with an acceptable previous copy (``RenderBudget``),
+in a request or in the background; beyond that the reader gets the previous copy and a later
+reader hands the page over. After a purge of every page, each page's first reader would
+otherwise start a render, far more than the processes can make at once, and every reader
+would queue behind them (or, in the background, wait for the GIL).
 
 Shared fragments are never served stale: they are assembled into pages stored under the
 current tokens, so a previous fragment would live on as a current page beyond the bound.
@@ -151,9 +154,6 @@ class Refill:
         # Whether this render could have been answered with the previous copy instead.
         self.shed = False
         self.began = time.time()
-        # For a render in the background thread: its CPU time, which is what it takes from
-        # readers (they wait for the GIL, not for its database queries).
-        self.began_cpu = None
         # Read before rendering, like the other tokens: a purge meanwhile shows in the entry.
         self.epoch, self.replaced_at = (
             current_epoch(previous) if generation and path_token else (None, None)
@@ -211,17 +211,15 @@ class Refill:
         self.lock_key, self.lock_token = job.lock_key, job.lock_token
         job.adopted = True
         self.shed = True
-        self.began_cpu = time.thread_time()
         return "render"
 
     def release(self):
         if self.lock_token is None:
             return
         if self.shed:
-            if self.began_cpu is None:
-                budget.spend(time.time() - self.began)
-            else:
-                budget.spend(time.thread_time() - self.began_cpu)
+            # Wall time, in the background too: while the renderer runs, every request of
+            # the process waits for the GIL after each round trip to Redis or the database.
+            budget.spend(time.time() - self.began)
         release_lock(self.lock_key, self.lock_token)
         self.lock_token = None
 
