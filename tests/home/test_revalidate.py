@@ -137,6 +137,24 @@ def read_explained(path, client=None):
     )
 
 
+def assert_new_copy_served(path, client=None):
+    """The page is a hit, and it shows the new phone number."""
+    status, state, body = read(path, client)
+    assert (status, state) == (200, "HIT")
+    assert NEW_PHONE in body
+
+
+def hand_over_two_pages(site, renders):
+    """After a purge, the about page is being rendered in the background and the privacy
+    page waits behind it."""
+    warm("/about/", renders)
+    warm("/privacy-policy/", renders)
+    change_phone(site)
+    assert read_explained("/about/")[2] == "refreshing"
+    until_rendering(renders)
+    assert read_explained("/privacy-policy/")[2] == "refreshing"
+
+
 def lock_of(path):
     entry_key, _path_key = request_key(RequestFactory().get(path))
     return FILL_PREFIX + entry_key
@@ -166,9 +184,7 @@ class TestAfterASiteWidePurge:
         rendered_in_background()
         assert renders.count == 1
         # The new copy is what everyone gets next, with no further render.
-        status, state, body = read("/about/")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/")
         assert renders.count == 1
 
     def test_the_first_reader_hands_the_page_over_and_the_others_see_it_being_rendered(
@@ -219,9 +235,7 @@ class TestAfterASiteWidePurge:
             else:
                 assert NEW_PHONE in body
         # The new copy is what everyone gets next, with no further render.
-        status, state, body = read("/about/")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/")
         assert renders.count == 1
 
     def test_a_copy_stored_long_before_the_purge_is_served_while_the_page_is_rendered(
@@ -343,9 +357,7 @@ class TestTheLockOfARenderThatDied:
         time.sleep(1.1)
         assert read_explained("/about/")[:3] == (200, "STALE", "refreshing")
         rendered_in_background()
-        status, state, body = read("/about/")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/")
 
     def test_readers_with_no_previous_copy_wait_only_briefly(self, site, renders, settings):
         settings.PAGE_CACHE_STALE_SECONDS = 0
@@ -358,7 +370,8 @@ class TestTheLockOfARenderThatDied:
         waited = time.monotonic() - started - RENDER_SECONDS
         assert (status, state) == (200, "MISS")
         assert NEW_PHONE in body
-        assert 0.2 <= waited < 0.6
+        # Waited for the wait setting, not for the 10 s lock (slack for a loaded machine).
+        assert 0.2 <= waited < 2
 
 
 class TestRenderBudget:
@@ -377,9 +390,7 @@ class TestRenderBudget:
         revalidate.budget.reset()
         assert read_explained("/about/")[:3] == (200, "STALE", "refreshing")
         rendered_in_background()
-        status, state, body = read("/about/")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/")
 
     def test_renders_in_the_background_spend_it(self, site, renders, settings):
         settings.PAGE_CACHE_REVALIDATE_SHARE = 0.01
@@ -392,26 +403,17 @@ class TestRenderBudget:
 
     def test_a_page_waiting_for_the_renderer_sets_budget_aside(self, site, renders, settings):
         settings.PAGE_CACHE_REVALIDATE_SHARE = 0.01
-        warm("/about/", renders)
-        warm("/privacy-policy/", renders)
-        change_phone(site)
-        assert read_explained("/about/")[2] == "refreshing"
-        until_rendering(renders)
-        # The about page's render has not spent anything yet (it spends when it is done).
+        hand_over_two_pages(site, renders)
+        # The about page's render spends when it is done; the privacy page's usual cost is
+        # set aside while it waits.
+        assert refresher.estimate > 0.01
         assert revalidate.budget.level == pytest.approx(
-            revalidate.RenderBudget.BURST_SECONDS, abs=0.01
+            revalidate.RenderBudget.BURST_SECONDS - refresher.estimate, abs=0.01
         )
-        assert read_explained("/privacy-policy/")[2] == "refreshing"
-        assert revalidate.budget.level < revalidate.RenderBudget.BURST_SECONDS - 0.01
 
     def test_the_renderer_drops_a_page_once_the_budget_is_spent(self, site, renders, settings):
         settings.PAGE_CACHE_REVALIDATE_SHARE = 0.01
-        warm("/about/", renders)
-        warm("/privacy-policy/", renders)
-        change_phone(site)
-        assert read_explained("/about/")[2] == "refreshing"
-        until_rendering(renders)
-        assert read_explained("/privacy-policy/")[2] == "refreshing"
+        hand_over_two_pages(site, renders)
         revalidate.budget.spend(10)  # spent by the time the privacy page's turn comes
         rendered_in_background()
         assert renders.count == 1
@@ -441,22 +443,15 @@ class TestTheBackgroundRenderer:
         assert read_explained("/cookie-policy/")[2] == "refreshing"
         rendered_in_background()
         for path in pages:
-            status, state, body = read(path)
-            assert (status, state) == (200, "HIT")
-            assert NEW_PHONE in body
+            assert_new_copy_served(path)
         assert renders.count == 3
 
     def test_a_page_that_waited_too_long_is_dropped_and_its_lock_let_go(
         self, site, renders, settings
     ):
         settings.PAGE_CACHE_FILL_LOCK_SECONDS = 0.8
-        warm("/about/", renders)
-        warm("/privacy-policy/", renders)
-        change_phone(site)
-        assert read_explained("/about/")[2] == "refreshing"
-        until_rendering(renders)
-        # Waits behind a render longer than half its lock (0.6 s > 0.4 s).
-        assert read_explained("/privacy-policy/")[2] == "refreshing"
+        # The privacy page waits behind a render longer than half its lock (0.6 s > 0.4 s).
+        hand_over_two_pages(site, renders)
         rendered_in_background()
         assert renders.count == 1
         assert cache.get(lock_of("/privacy-policy/")) is None
@@ -470,9 +465,7 @@ class TestTheBackgroundRenderer:
         status, state, _body = read("/about/", method="head")
         assert (status, state) == (200, "STALE")
         rendered_in_background()
-        status, state, body = read("/about/")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/")
 
     def test_a_page_read_with_a_query_string_is_rendered_with_what_it_reads(self, site):
         assert read("/case-studies/?sector=health")[1] == "MISS"
@@ -484,9 +477,7 @@ class TestTheBackgroundRenderer:
         assert (status, state, reason) == (200, "STALE", "refreshing")
         assert OLD_PHONE in body
         rendered_in_background()
-        status, state, body = read("/case-studies/?sector=health")
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/case-studies/?sector=health")
         # Stored under its own parameters only: the unfiltered index was not replaced.
         assert read("/case-studies/")[1] != "HIT"
 
@@ -502,9 +493,7 @@ class TestTheBackgroundRenderer:
         change_phone(site)
         assert read_explained("/about/", chooser())[:3] == (200, "STALE", "refreshing")
         rendered_in_background()
-        status, state, body = read("/about/", chooser())
-        assert (status, state) == (200, "HIT")
-        assert NEW_PHONE in body
+        assert_new_copy_served("/about/", chooser())
         # A reader without that choice has an entry of their own, never refreshed here.
         assert read("/about/")[1] == "MISS"
 
