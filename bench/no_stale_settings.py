@@ -2,6 +2,6 @@
 ever served after a purge (PAGE_CACHE_STALE_SECONDS = 0), so each page's readers after a purge
 wait for its one render or render it themselves: what the storm costs without the copies."""
 
-from cms.settings.production import *  # noqa: F403
+from bench.storm_settings import *  # noqa: F403
 
 PAGE_CACHE_STALE_SECONDS = 0

@@ -55,6 +55,7 @@ function init(args)
   paths = {}
   for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
   states = {}
+  versions = {}
   math.randomseed(os.time() * 100 + id)
 end
 
@@ -68,7 +69,14 @@ end
 
 function response(status, headers, body)
   local state = headers["X-Cache"] or "none"
+  local reason = headers["X-Cache-Reason"]
+  if reason then state = state .. " " .. reason end
   states[state] = (states[state] or 0) + 1
+  -- Each stored render of a page has its own ETag (a hash of the page, which carries the
+  -- second it was rendered in): the versions of each page readers were given.
+  local etag = headers["ETag"]
+  local page = string.match(body or "", '<link rel="canonical" href="([^"]+)"')
+  if etag and page then versions[page .. " " .. etag] = true end
 end
 
 function done(summary, latency, requests)
@@ -82,6 +90,23 @@ function done(summary, latency, requests)
   local parts = {}
   for state, n in pairs(totals) do parts[#parts + 1] = string.format('"%%s": %%d', state, n) end
   io.write("STATES {" .. table.concat(parts, ", ") .. "}\\n")
+  -- (wrk copies only flat tables between threads: one "page etag" key per version.)
+  local seen, pages = {}, {}
+  for _, thread in ipairs(threads) do
+    for version in pairs(thread:get("versions")) do
+      if not seen[version] then
+        seen[version] = true
+        local page = string.match(version, "^(%%S+)")
+        pages[page] = (pages[page] or 0) + 1
+      end
+    end
+  end
+  -- {renders: pages with that many}; the first version of each was stored while warming.
+  local spread = {}
+  for _, n in pairs(pages) do spread[n - 1] = (spread[n - 1] or 0) + 1 end
+  parts = {}
+  for n, count in pairs(spread) do parts[#parts + 1] = string.format('"%%d": %%d', n, count) end
+  io.write("RENDERS {" .. table.concat(parts, ", ") .. "}\\n")
 end
 """
 
@@ -202,6 +227,9 @@ def storm(base, paths, env, args, workdir):
     purges_out, _ = purger.communicate(timeout=args.duration + 60)
     summary = _line(output, "BENCH ")
     states = _line(output, "STATES ")
+    # {renders: pages rendered that many times after warming}: the versions of each page
+    # (its canonical link) readers were given, told apart by their ETags.
+    spread = {int(n): pages for n, pages in _line(output, "RENDERS ").items()}
     purges = int(_line(purges_out, "PURGES ", raw=True) or 0)
     took = summary["duration_us"] / 1e6
     return {
@@ -215,6 +243,9 @@ def storm(base, paths, env, args, workdir):
         "non_2xx": summary["status"],
         "states": states,
         "purges": purges,
+        "renders": sum(n * pages for n, pages in spread.items()),
+        "pages_rendered": sum(pages for n, pages in spread.items() if n),
+        "most_renders": max(spread, default=0),
     }
 
 
@@ -240,13 +271,19 @@ def report(result, args, pages):
             f"under gunicorn ({harness.GUNICORN_WORKERS} sync workers), a private redis-server; "
             f"wrk reads {pages} case studies at random, offered about {args.rate} req/s "
             f"({args.connections} connections), for {args.duration} s while `purge_all()` runs "
-            f"every {args.purge_every} s (home/page_cache/revalidate.py).",
+            f"every {args.purge_every} s (home/page_cache/revalidate.py); `X-Cache-Reason` on "
+            f"(bench/storm_settings.py).",
             "",
             "| req/s | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | purges | X-Cache |",
             "|---|---|---|---|---|---|---|---|---|",
             f"| {result['rps']:.0f} | {result['p50']:.1f} | {result['p95']:.1f} "
             f"| {result['p99']:.1f} | {result['max']:.1f} | {result['errors']} "
             f"| {result['non_2xx']} | {result['purges']} | {states} |",
+            "",
+            f"Renders readers were given (new versions of a page, told apart by ETag; in the "
+            f"request or by the background renderer, home/page_cache/refresh.py): "
+            f"{result['renders']} of {result['pages_rendered']} pages, at most "
+            f"{result['most_renders']} of one page across {result['purges']} purges.",
             "",
             f"Target (issue 17): p99 < {TARGET_P99_MS} ms and no errors across the purges: "
             f"{'met' if met else 'NOT met'}.",
@@ -266,10 +303,17 @@ def main(argv):
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-corpus", action="store_true", help="reuse the database as is")
-    parser.add_argument(
+    variant = parser.add_mutually_exclusive_group()
+    variant.add_argument(
         "--no-stale",
         action="store_true",
         help="serve no previous copies (bench/no_stale_settings.py), for comparison",
+    )
+    variant.add_argument(
+        "--in-request",
+        action="store_true",
+        help="each page's first reader after a purge renders it in its own request "
+        "(bench/in_request_settings.py), for comparison",
     )
     args = parser.parse_args(argv)
 
@@ -286,7 +330,13 @@ def main(argv):
         env["REDIS_URL"] = redis.url
         env["CACHE_KEY_PREFIX"] = "storm"
         prepare(env, args.skip_corpus)
-        settings_module = "bench.no_stale_settings" if args.no_stale else "cms.settings.production"
+        settings_module = (
+            "bench.no_stale_settings"
+            if args.no_stale
+            else "bench.in_request_settings"
+            if args.in_request
+            else "bench.storm_settings"
+        )
         with (
             tempfile.TemporaryDirectory(prefix="bench-storm-") as workdir,
             harness.gunicorn(env, settings_module, "site") as (base, _pid),
@@ -301,9 +351,10 @@ def main(argv):
         with contextlib.suppress(Exception):
             redis.stop()
     section = report(result, args, len(paths))
-    if args.no_stale:
+    if args.no_stale or args.in_request:
         # A comparison, not the site as deployed: printed, not written to RESULTS.md.
-        print(section.replace("## Purge storm", "## Purge storm without previous copies"))
+        title = "without previous copies" if args.no_stale else "with renders in the request"
+        print(section.replace("## Purge storm", f"## Purge storm {title}"))
     else:
         sections.write_section(HEADING, section)
         print(section)

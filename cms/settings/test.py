@@ -32,6 +32,10 @@ LEADS_WEBHOOK_URL = ""
 LEADS_WEBHOOK_SECRET = ""
 WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_EXPLAIN = True
+# After a site-wide purge the first reader renders the page in its request, as with the
+# immediate tasks backend: a test reading a page twice sees the new copy without waiting for
+# the background renderer. tests/home/test_revalidate.py runs with production's renderer.
+PAGE_CACHE_REFRESH_QUEUE = 0
 # No edge cache unless a test starts one, whatever FRONTEND_CACHE_URL says.
 WAGTAILFRONTENDCACHE = {}
 # Each test process writes the offline contact copy in its own place, never the checkout's var/.

@@ -11,7 +11,8 @@ when something stored is current), ``local`` (each process's copy, kept honest b
 pub/sub), ``purge`` (the purge API and dependents registry), ``edge`` (the same purges sent
 to Varnish or a CDN through Wagtail's frontend cache), ``signals`` (what purges what),
 ``middleware`` (serving and storing pages), ``revalidate`` (after a purge: the previous copy
-and one render per page), ``fragments`` (parts of pages), ``snapshot`` (the
+and one render per page), ``refresh`` (that render, after the response, in each process's
+background thread), ``fragments`` (parts of pages), ``snapshot`` (the
 site snapshot), ``routing`` (one-query routing below the home page), ``prepared`` (querysets
 compiled once), ``adapters`` (every
 private attribute of Django or Wagtail it relies on).

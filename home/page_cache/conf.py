@@ -95,6 +95,11 @@ DEFAULTS = {
     # could serve a previous copy of (beyond it, readers get that copy and the page is
     # rendered by a later reader): renders must not queue up behind each other. 1: no limit.
     "PAGE_CACHE_REVALIDATE_SHARE": 0.2,
+    # After a site-wide purge, the first reader of a page with an acceptable previous copy is
+    # given that copy too, and the page is rendered after the response by the process's one
+    # background renderer (home/page_cache/refresh.py), which takes at most this many pages
+    # at a time (beyond, a later reader tries). 0: that reader renders the page in its request.
+    "PAGE_CACHE_REFRESH_QUEUE": 8,
     # Entries each process keeps in memory, kept honest by Redis pub/sub (0: off). Only with
     # the Redis backend; see home/page_cache/local.py.
     "PAGE_CACHE_LOCAL_ENTRIES": 500,

@@ -32,6 +32,7 @@ from home.page_cache.query import (
     has_untracked_params,
     is_tracking,
 )
+from home.page_cache.refresh import job_of, refresher
 from home.page_cache.revalidate import Refill, make_entry
 
 HIT, MISS, BYPASS, STALE = "HIT", "MISS", "BYPASS", "STALE"
@@ -192,12 +193,21 @@ class PageCacheMiddleware:
         if generation is None or path_token is None:
             generation, path_token = ensure_tokens(path_key)
         tokens = {GENERATION_KEY: generation, path_key: path_token}
+        names = None
         if queried:
-            record = self._current(found.get(record_key), generation, path_token)
-            if record and local is not None:
-                local.tokens.update(tokens)
-                local.declared[record_key] = record
-            key = variant_key(request, plain_key, record[2] if record else UNKNOWN)
+            record = found.get(record_key)
+            if self._current(record, generation, path_token):
+                if local is not None:
+                    local.tokens.update(tokens)
+                    local.declared[record_key] = record
+                names = record[2]
+            elif record and record[1] == path_token:
+                # Out of date only by a site-wide purge, which changes no page's parameters:
+                # good for finding the page's previous copy (checked in revalidate.py).
+                names = record[2]
+            else:
+                names = UNKNOWN
+            key = variant_key(request, plain_key, names)
             previous = cache.get(key) if key else None
         else:
             key, previous = plain_key, found.get(plain_key)
@@ -209,10 +219,18 @@ class PageCacheMiddleware:
 
         # Only where the key is known before rendering is there a previous copy to go by.
         refill = Refill(key or plain_key, path_key, generation, path_token, key and previous)
+        job = job_of(request)
         try:
-            decision = refill.decide()
+            decision = refill.adopt(job) if job else refill.decide()
+            if decision == "refresh":
+                # The reader gets the previous copy too; the page is rendered after this
+                # response, by this process's renderer, under the lock just taken.
+                query = "" if key == plain_key else encode(declared_pairs(request, names))
+                if not refresher.submit(request, query, refill):
+                    refill.reason = "queue-full"
+                return self._stale(refill.stale, refill.reason)
             if decision == "stale":
-                return self._stale(refill.stale)
+                return self._stale(refill.stale, refill.reason)
             if decision == "wait":
                 fresh = refill.wait()
                 if fresh is not None:
@@ -299,15 +317,15 @@ class PageCacheMiddleware:
             response[name] = value
         return _stamp(response, HIT)
 
-    def _stale(self, entry):
-        """The earlier copy while another request renders the page again: whole, and never
-        kept by a CDN or browser (it is only good for PAGE_CACHE_STALE_SECONDS)."""
+    def _stale(self, entry, reason):
+        """The earlier copy while the page is rendered again: whole, and never kept by a CDN
+        or browser (it is only good for PAGE_CACHE_STALE_SECONDS)."""
         status, headers, content = entry[2:5]
         response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value
         response["Cache-Control"] = "no-cache"
-        return _stamp(response, STALE)
+        return _stamp(response, STALE, reason)
 
     def _bypass(self, request, response, reason):
         # Whatever is not shared must not be kept by a CDN or proxy either (static files and

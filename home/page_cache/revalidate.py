@@ -1,6 +1,8 @@
-"""What happens on a page-cache miss when an earlier copy of the page exists: one request
-renders it again (single-flight) while the others are served the earlier copy, if it is
-recent enough (stale-while-revalidate), or wait briefly for the new one.
+"""What happens on a page-cache miss when an earlier copy of the page exists: one render of it
+again (single-flight) while readers are served the earlier copy, if it is recent enough
+(stale-while-revalidate), or wait briefly for the new one. Where the earlier copy may be
+served, the reader who takes the lock gets it too and hands the render to the process's
+background renderer (home/page_cache/refresh.py); otherwise that reader renders in its request.
 
 What it is for: a site-wide purge (any snippet, settings or image save) makes every stored
 page out of date at once. Without this, every reader of every page renders it until it is
@@ -24,10 +26,11 @@ The rules, each checked here and nowhere else:
   previous copy: it keeps entries only on a current hit.
 
 Rendering again is load-shed: a process spends at most ``PAGE_CACHE_REVALIDATE_SHARE`` of its
-time on renders it could have answered with an acceptable previous copy (``RenderBudget``);
-beyond that the reader gets the previous copy and a later reader renders the page. After a
-purge of every page, each page's first reader would otherwise render it, far more renders
-than the processes can make at once, and every reader would queue behind them.
+time on renders it could have answered with an acceptable previous copy (``RenderBudget``),
+in a request or in the background; beyond that the reader gets the previous copy and a later
+reader hands the page over. After a purge of every page, each page's first reader would
+otherwise start a render, far more than the processes can make at once, and every reader
+would queue behind them (or, in the background, wait for the GIL).
 
 Shared fragments are never served stale: they are assembled into pages stored under the
 current tokens, so a previous fragment would live on as a current page beyond the bound.
@@ -129,8 +132,10 @@ class Refill:
     """One miss of one page: what it was built under and whether it holds the render lock.
 
     ``decide()`` says what the request does: "render" (it holds the lock, or there is no
-    earlier copy and so nothing to wait for), "stale" (serve ``self.stale``) or "wait" (call
-    ``wait()``, then render if it returns nothing). ``release()`` always, after rendering.
+    earlier copy and so nothing to wait for), "refresh" (it holds the lock and may serve
+    ``self.stale``: hand the page to the background renderer, home/page_cache/refresh.py,
+    then ``hand_off()``), "stale" (serve ``self.stale``) or "wait" (call ``wait()``, then
+    render if it returns nothing). ``release()`` always, after rendering.
     """
 
     def __init__(self, entry_key, path_key, generation, path_token, previous):
@@ -142,6 +147,10 @@ class Refill:
         self.lock_key = FILL_PREFIX + entry_key
         self.lock_token = None
         self.stale = None
+        # Why the previous copy is served (X-Cache-Reason): "budget", "rendering" (another
+        # request or process holds the lock), "refreshing" (this one handed the page to the
+        # background renderer) or "queue-full" (it could not, and let the lock go).
+        self.reason = ""
         # Whether this render could have been answered with the previous copy instead.
         self.shed = False
         self.began = time.time()
@@ -159,17 +168,22 @@ class Refill:
             self.previous, self.path_token, self.epoch, self.replaced_at, self.began
         )
         if stale_ok and not budget.allows():
-            self.stale = self.previous
-            return "stale"
+            return self._serve_stale("budget")
         token = secrets.token_hex(8)
         if cache.add(self.lock_key, token, timeout=setting("PAGE_CACHE_FILL_LOCK_SECONDS")):
             self.lock_token = token
+            if stale_ok and setting("PAGE_CACHE_REFRESH_QUEUE") > 0:
+                self._serve_stale("refreshing")
+                return "refresh"
             self.shed = stale_ok
             return "render"
         if stale_ok:
-            self.stale = self.previous
-            return "stale"
+            return self._serve_stale("rendering")
         return "wait"
+
+    def _serve_stale(self, reason):
+        self.stale, self.reason = self.previous, reason
+        return "stale"
 
     def wait(self):
         """The new copy once the renderer stores it, or None when it did not in time (or
@@ -187,12 +201,30 @@ class Refill:
                 return None
         return None
 
+    def hand_off(self):
+        """The lock is the background renderer's now: this request no longer releases it."""
+        self.lock_token = None
+
+    def adopt(self, job):
+        """Render for a reader who was given the previous copy: the background renderer's
+        request (home/page_cache/refresh.py) takes over the lock that reader took."""
+        self.lock_key, self.lock_token = job.lock_key, job.lock_token
+        job.adopted = True
+        self.shed = True
+        return "render"
+
     def release(self):
         if self.lock_token is None:
             return
         if self.shed:
+            # Wall time, in the background too: while the renderer runs, every request of
+            # the process waits for the GIL after each round trip to Redis or the database.
             budget.spend(time.time() - self.began)
-        # Only our own lock: if it expired and another request took it, that one finishes.
-        if cache.get(self.lock_key) == self.lock_token:
-            cache.delete(self.lock_key)
+        release_lock(self.lock_key, self.lock_token)
         self.lock_token = None
+
+
+def release_lock(lock_key, token):
+    # Only our own lock: if it expired and another request took it, that one finishes.
+    if cache.get(lock_key) == token:
+        cache.delete(lock_key)
