@@ -53,16 +53,18 @@ def reader_device(user_agent):
     return DeviceClass.DESKTOP.value
 
 
-def is_prefetch(headers):
-    """A browser fetching a page the reader may never look at (link prefetch, prerender)."""
-    purpose = headers.get("Sec-Purpose") or headers.get("Purpose") or headers.get("X-Purpose")
+def is_prefetch(meta):
+    """A browser fetching a page the reader may never look at (link prefetch, prerender).
+    `meta` is the request's META: read directly, as this runs on every request, page-cache
+    hits included, and `request.headers` would copy every header first."""
+    purpose = meta.get("HTTP_SEC_PURPOSE") or meta.get("HTTP_PURPOSE") or meta.get("HTTP_X_PURPOSE")
     if purpose and ("prefetch" in purpose.lower() or "preview" in purpose.lower()):
         return True
-    return headers.get("X-Moz", "").lower() == "prefetch"
+    return meta.get("HTTP_X_MOZ", "").lower() == "prefetch"
 
 
 def campaign_value(value):
-    return strip_control_characters(value or "")[:VALUE_MAX_LENGTH]
+    return strip_control_characters(value)[:VALUE_MAX_LENGTH] if value else ""
 
 
 def referrer_host(referer, own_host):
@@ -87,22 +89,26 @@ def candidate(request):
     path = request.path
     if len(path) > PATH_MAX_LENGTH or path.startswith(tuple(conf.LEADS_COUNT_SKIP_PATHS)):
         return None
-    headers = request.headers
-    if is_prefetch(headers):
+    meta = request.META
+    if is_prefetch(meta):
         return None
-    device = reader_device(headers.get("User-Agent", ""))
+    device = reader_device(meta.get("HTTP_USER_AGENT", ""))
     if device is None:
         return None
     try:
         host = request.get_host().lower()
     except Exception:  # a disallowed Host: the response is a 400, never counted
         return None
-    query = request.GET
+    # Most views carry no campaign: the query string is parsed only when it names one.
+    if "utm_" in meta.get("QUERY_STRING", ""):
+        campaign = [campaign_value(request.GET.get(name)) for name in CAMPAIGN_FIELDS]
+    else:
+        campaign = ["", "", ""]
     return View(
         host.partition(":")[0] if not host.startswith("[") else host,
         path,
-        *(campaign_value(query.get(name)) for name in CAMPAIGN_FIELDS),
-        referrer_host(headers.get("Referer"), host.partition(":")[0]),
+        *campaign,
+        referrer_host(meta.get("HTTP_REFERER"), host.partition(":")[0]),
         device,
     )
 
@@ -120,7 +126,7 @@ def counts(request, response):
     (is_page), not a preview, and not for a signed-in user."""
     if getattr(request, "is_preview", False):
         return False
-    accept = request.headers.get("Accept", "")
+    accept = request.META.get("HTTP_ACCEPT", "")
     if not is_page(response.status_code, response.get("Content-Type", ""), accept):
         return False
     # A page-cache hit never reached the authentication middleware: only anonymous readers
