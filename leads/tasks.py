@@ -56,15 +56,18 @@ def build_message(lead, recipients):
     ]
     if page_url:
         lines.append(page_url)
-    lines += [
+    return staff_email(f"New call-back request #{lead.pk}", lines, recipients)
+
+
+def staff_email(subject, lines, recipients):
+    """A notice to staff: lead numbers and desk links, never a reader's details, which the
+    closing line says are in the desk only."""
+    lines = [
+        *lines,
         "",
         "The reader's details are in the leads desk only; please do not forward this email.",
     ]
-    return EmailMessage(
-        subject=f"New call-back request #{lead.pk}",
-        body="\n".join(lines),
-        to=recipients,
-    )
+    return EmailMessage(subject=subject, body="\n".join(lines), to=recipients)
 
 
 @task()
@@ -262,17 +265,9 @@ def build_escalation(leads, recipients, now):
         waited = int((now - lead.due_at).total_seconds() // 60)
         lines.append(f"Lead #{lead.pk}: due {due:%a %d %b %H:%M}, {waited} minutes ago")
         lines.append(f"  {lead_admin_url(lead)}")
-    lines += [
-        "",
-        f"Open the call queue: {site_base()}{reverse('leads_queue')}",
-        "",
-        "The readers' details are in the leads desk only; please do not forward this email.",
-    ]
-    return EmailMessage(
-        subject=f"{len(leads)} call-back request{'s' if len(leads) != 1 else ''} overdue",
-        body="\n".join(lines),
-        to=recipients,
-    )
+    lines += ["", f"Open the call queue: {site_base()}{reverse('leads_queue')}"]
+    subject = f"{len(leads)} call-back request{'s' if len(leads) != 1 else ''} overdue"
+    return staff_email(subject, lines, recipients)
 
 
 def escalate_overdue(now=None):

@@ -21,7 +21,7 @@ from django.http import Http404
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page
 
-from home.page_cache.adapters.django import PrecompiledGet
+from home.page_cache.adapters.django import PrecompiledGet, converted
 from home.page_cache.snapshot import memoised
 
 _plans = {}
@@ -47,14 +47,7 @@ def load_page(model, pk):
         row = cursor.fetchone()
     if row is None:
         raise model.DoesNotExist(f"{model._meta.object_name} {pk} does not exist.")
-    if plan.converters:
-        row = list(row)
-        for position, functions, expression in plan.converters:
-            value = row[position]
-            for function in functions:
-                value = function(value, expression, connection)
-            row[position] = value
-    return model.from_db(db, plan.attnames, row)
+    return model.from_db(db, plan.attnames, converted(row, plan.converters, connection))
 
 
 def _model_of(content_type_id):

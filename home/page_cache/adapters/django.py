@@ -33,6 +33,20 @@ def compiled_sql(queryset):
     return queryset.query.get_compiler(using=queryset.db).as_sql()
 
 
+def converted(row, converters, connection):
+    """`row` with each column's converters applied, as the ORM's iterator applies them
+    (`converters`: (position, functions, expression) from the compiler's get_converters())."""
+    if not converters:
+        return row
+    row = list(row)
+    for position, functions, expression in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
+
+
 class CompiledRows:
     """A queryset of model instances compiled once: its SQL and parameters, and how Django's
     own iterator (ModelIterable) turns each row into instances: the model's columns, the
@@ -86,13 +100,7 @@ class CompiledRows:
             rows = cursor.fetchall()
         instances = []
         for row in rows:
-            if self.converters:
-                row = list(row)
-                for position, functions, expression in self.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    row[position] = value
+            row = converted(row, self.converters, connection)
             instance = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, instance)
