@@ -5,7 +5,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.text import slugify
@@ -26,6 +26,7 @@ from wagtail.search import index
 
 from breaches import related, search_index
 from breaches.blocks import CaseStudyStreamBlock
+from breaches.catalog import catalog, kept_catalog
 from breaches.feeds import CaseStudyFeed
 from home.blocks import RICH_TEXT_FEATURES
 from home.callback_form import CallBackFormMixin
@@ -129,6 +130,21 @@ def _breach_types_by_id():
     return memoised("breach-types-by-id", lambda: {one.pk: one for one in BreachType.objects.all()})
 
 
+def cards_by_id(ids):
+    """The live, public case studies with these ids as cards (hero image joined), in the order
+    given: one query, compiled once per site snapshot and number of ids."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = prepared_list(("cards-by-id", len(ids)), _cards_with_ids, **_numbered("p", ids))
+    by_pk = {page.pk: page for page in found}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def _cards_with_ids(**ids):
+    return _card_queryset().filter(pk__in=list(ids.values()))
+
+
 def prefetch_cards(pages, *, types=True, images=True):
     """What cards show besides their own rows, for case studies already loaded (a list): each
     one's breach types (`card_types`; unless `types` is false), its hero image where it is
@@ -138,30 +154,40 @@ def prefetch_cards(pages, *, types=True, images=True):
     pages = list(pages)
     saved = [page for page in pages if page.pk is not None]  # a new page's preview is not
     if types and saved:
-        ids = sorted({page.pk for page in saved})
-        links = prepared_list(("card-types", len(ids)), _type_links, **_numbered("p", ids))
+        # The catalog knows the types of every live, public case study; others are asked for.
+        kept = kept_catalog()
+        listed = kept.by_pk if kept is not None else {}
+        found = {page.pk: set(listed[page.pk].type_ids) for page in saved if page.pk in listed}
+        ids = sorted({page.pk for page in saved} - found.keys())
+        if ids:
+            links = prepared_list(("card-types", len(ids)), _type_links, **_numbered("p", ids))
+            found.update((pk, set()) for pk in ids)
+            for link in links:
+                found[link.breachcasestudypage_id].add(link.breachtype_id)
         by_id = _breach_types_by_id()
-        if any(link.breachtype_id not in by_id for link in links):
+        if any(type_id not in by_id for type_ids in found.values() for type_id in type_ids):
             by_id = {one.pk: one for one in BreachType.objects.all()}  # newer than the snapshot
-        found = {pk: [] for pk in ids}
-        for link in links:
-            found[link.breachcasestudypage_id].append(by_id[link.breachtype_id])
         for page in saved:
-            page.card_types = sorted(found[page.pk], key=lambda one: one.name)
+            page.card_types = sorted(
+                (by_id[type_id] for type_id in found[page.pk]), key=lambda one: one.name
+            )
     if not images:
         return pages
     hero_field = BreachCaseStudyPage._meta.get_field("hero_image")
-    joined = [page for page in pages if hero_field.is_cached(page)]
-    missing = sorted(
-        {page.hero_image_id for page in pages if page.hero_image_id}
-        - {page.hero_image_id for page in joined}
-    )
+    # The images already loaded with a card's row; a page without its image loaded shares
+    # one of these where it can, and the rest come in one query.
+    by_id = {
+        page.hero_image_id: page.hero_image
+        for page in pages
+        if page.hero_image_id and hero_field.is_cached(page) and page.hero_image is not None
+    }
+    missing = sorted({page.hero_image_id for page in pages if page.hero_image_id} - by_id.keys())
     if missing:
         fetched = prepared_list(("card-images", len(missing)), _images, **_numbered("i", missing))
-        by_id = {image.pk: image for image in fetched}
-        for page in pages:
-            if page.hero_image_id in by_id and not hero_field.is_cached(page):
-                page.hero_image = by_id[page.hero_image_id]
+        by_id.update((image.pk, image) for image in fetched)
+    for page in pages:
+        if page.hero_image_id in by_id and not hero_field.is_cached(page):
+            page.hero_image = by_id[page.hero_image_id]
     # Every instance of each image (a joined row brings its own), given the renditions.
     instances = {}
     for page in pages:
@@ -203,13 +229,21 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
     class Meta:
         verbose_name = "case study index"
 
-    def case_studies(self):
-        return _card_queryset().child_of(self).order_by("-published_date", "-first_published_at")
+    def listed(self, chosen=None):
+        """The ids of the live, public case studies under this index matching `chosen`
+        (read_filters'), newest first: from the catalog, without a query."""
+        chosen = chosen or {}
+        return catalog().listed(
+            self.path,
+            type_id=chosen["type"].pk if "type" in chosen else None,
+            sector=chosen.get("sector"),
+            year=chosen.get("year"),
+        )
 
     def newest(self, count):
         """The newest `count` case studies with their breach types (`card_types`), for the
         feed."""
-        return prefetch_cards(list(self.case_studies()[:count]), images=False)
+        return prefetch_cards(cards_by_id(self.listed()[:count]), images=False)
 
     def filter_options(self):
         """What readers can filter by: breach types, sectors, and the years case studies cover.
@@ -247,45 +281,17 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
             chosen["year"] = int(year)
         return chosen
 
-    @staticmethod
-    def apply_filters(queryset, chosen):
-        """The case studies matching `chosen` (read_filters'; the type as a BreachType or its
-        id)."""
-        if "type" in chosen:
-            queryset = queryset.filter(breach_types=chosen["type"])
-        if "sector" in chosen:
-            queryset = queryset.filter(sector=chosen["sector"])
-        if "year" in chosen:
-            year = chosen["year"]
-            queryset = queryset.filter(
-                Q(period_start__lte=year)
-                & (Q(period_end__gte=year) | Q(period_end__isnull=True, period_start=year))
-            )
-        return queryset
-
     @path("")
     @reads_query("type", "sector", "year", "page")
     def index_route(self, request):
         options = self.filter_options()
         chosen = self.read_filters(request, options)
-        paginator = Paginator(
-            self.apply_filters(self.case_studies(), chosen), CASE_STUDIES_PER_PAGE
-        )
+        paginator = Paginator(self.listed(chosen), CASE_STUDIES_PER_PAGE)
         # get_page turns a missing, non-numeric or out-of-range number into a real page.
         page_of_results = paginator.get_page(request.GET.get("page"))
-        # Loaded when the list is shown (a shared fragment may already hold it), by SQL that
-        # differs only in the filters' values, compiled once per site snapshot.
-        values = {name: getattr(value, "pk", value) for name, value in chosen.items()}
-        first = (page_of_results.number - 1) * CASE_STUDIES_PER_PAGE
-
-        def cards(**values):
-            listed = self.apply_filters(self.case_studies(), values)
-            return listed[first : first + CASE_STUDIES_PER_PAGE]
-
-        key = ("case-study-index", self.pk, *sorted(values), first)
-        page_of_results.object_list = SimpleLazyObject(
-            lambda: prefetch_cards(prepared_list(key, cards, **values))
-        )
+        # Loaded when the list is shown (a shared fragment may already hold it).
+        shown = list(page_of_results.object_list)
+        page_of_results.object_list = SimpleLazyObject(lambda: prefetch_cards(cards_by_id(shown)))
         query = {}
         if "type" in chosen:
             query["type"] = chosen["type"].slug
@@ -536,10 +542,10 @@ class BreachCaseStudyPage(MemoisedViewRestrictionsMixin, CallBackFormMixin, Page
 
     @cached_property
     def _related_cards(self):
-        # Four queries whatever the page shows: the related cards (ranked without the image
-        # join, which only widens the rows it sorts); the breach types, the hero images and
-        # their renditions of this page and its cards together.
-        cards = related.related_posts(self, _card_queryset().select_related(None))
+        # Chosen from the catalog; then three queries whatever the page shows: the cards (their
+        # hero images joined), this page's hero image and every image's renditions. The
+        # breach types of live, public case studies come with the catalog.
+        cards = cards_by_id(related.related_ids(self, catalog()))
         if related.in_database(self, self.breach_types.all()):
             prefetch_cards([self, *cards])
         else:  # a preview: the page's types are those in memory

@@ -1,122 +1,52 @@
 """Related reading under a case study: the editor's picks, then case studies like it.
 
-The page passes in the case studies a reader may be shown, loaded as cards, so choosing
-needs nothing from breaches.models.
+Chosen from the catalog (breaches/catalog.py), so choosing costs no query; the caller loads
+the chosen case studies as cards.
 """
 
-from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from itertools import chain, islice
 
-from home.page_cache import prepared_list
+from django.db import models
 
 RELATED_POSTS = 3
 
 
-def related_posts(page, cards):
-    """Up to three related case studies: the editor's picks in their order (live and public
-    only), then the most recent sharing a breach type, then the same sector.
+def related_ids(page, catalog):
+    """The ids of up to three related case studies, in the order shown: the editor's picks in
+    their order (live and public only), then the newest sharing a breach type and the sector,
+    the newest sharing a breach type, the newest in the same sector. Never the page itself,
+    never one twice.
 
-    `cards`: the live, public case studies a reader may be shown.
-    One query ranks and loads them: picks first, then the automatic criteria, newest first
-    within each; what a card shows besides its row (types, images) is for the caller to
-    fetch in bulk. For a saved page the query differs from page to page only in the page's
-    id and sector, so its SQL is compiled once (home.page_cache.prepared_list)."""
-    if _saved(page):
-        return prepared_list(
-            ("related-posts", cards.model, bool(page.sector)),
-            lambda pk, **sector: _ranked(_stand_in(page, pk, **sector), cards),
-            pk=page.pk,
-            **({"sector": page.sector} if page.sector else {}),
-        )
-    query = _ranked(page, cards)
-    return [] if query is None else list(query)
-
-
-def _saved(page):
-    """True when the page's picks and breach types are those in the database."""
-    return in_database(page, page.related_links.all()) and in_database(
-        page, page.breach_types.all()
-    )
-
-
-def _stand_in(page, pk, sector=""):
-    """An unsaved page of the same type ranking as a saved one with this id and sector."""
-    return type(page)(pk=pk, sector=sector)
-
-
-def _ranked(page, cards):
-    """The ranking query for `page`, or None when nothing can match."""
-    annotations, ranking, either = {}, [], Q()
-    picks = _picks(page)
-    if picks is not None:
-        position, picked = picks
-        annotations["pick"] = position
-        ranking.append(F("pick").asc(nulls_last=True))
-        # Matched as a set (one hashed subquery), not through the per-row position.
-        either |= Q(pk__in=picked)
-    # Each criterion is used only when it can match: PostgreSQL refuses to order by the
-    # constant an empty criterion compiles to.
-    through = cards.model.breach_types.through
-    type_ids = _type_ids(page, through)
-    if type_ids is not None:
-        annotations["shares_type"] = Exists(
-            through.objects.filter(
-                breachcasestudypage_id=OuterRef("pk"), breachtype_id__in=type_ids
-            )
-        )
-        ranking.append(F("shares_type").desc())
-        either |= Q(shares_type=True)
-    if page.sector:
-        annotations["same_sector"] = models.Case(
-            models.When(sector=page.sector, then=True),
-            default=False,
-            output_field=models.BooleanField(),
-        )
-        ranking.append(F("same_sector").desc())
-        either |= Q(same_sector=True)
-    if not ranking:
-        return None
-    # One annotate, filter and order_by: each call copies the query, which costs as much
-    # Python as running it.
-    return (
-        cards.annotate(**annotations)
-        .filter(either, ~Q(pk=page.pk))
-        .order_by(*ranking, F("published_date").desc(), "-first_published_at")[:RELATED_POSTS]
-    )
-
-
-def _picks(page):
-    """(an expression giving a candidate's place among the editor's picks, None when not
-    picked; the picked ids or a subquery of them), or None when there is nothing to rank by.
-
-    Saved picks are matched in the database; picks held in memory (a preview) by their ids."""
-    links = page.related_links.all()
+    A saved page's breach types and picks are those the catalog holds; a page held in memory
+    (a preview) is ranked by the ones it holds."""
+    breach_types, links = page.breach_types.all(), page.related_links.all()
+    own = catalog.by_pk.get(page.pk)
+    if own is not None and in_database(page, breach_types):
+        type_ids = own.type_ids
+    else:
+        type_ids = {breach_type.pk for breach_type in breach_types}
     if in_database(page, links):
-        position = Subquery(
-            links.filter(related_page_id=OuterRef("pk"))
-            .order_by("sort_order", "pk")
-            .values("sort_order")[:1]
-        )
-        return position, links.values("related_page_id")
-    picked = list(dict.fromkeys(link.related_page_id for link in links if link.related_page_id))
-    if not picked:
-        return None
-    position = models.Case(
-        *[models.When(pk=pk, then=Value(place)) for place, pk in enumerate(picked)],
-        default=None,
-        output_field=models.IntegerField(),
+        picks = catalog.picks.get(page.pk, ())
+    else:
+        picks = [link.related_page_id for link in links if link.related_page_id]
+    shown = {page.pk}
+    chosen = []
+    for pk in picks:
+        if pk not in shown and pk in catalog.by_pk:
+            shown.add(pk)
+            chosen.append(pk)
+    if len(chosen) >= RELATED_POSTS:
+        return chosen[:RELATED_POSTS]
+    sharing_set = {pk for type_id in type_ids for pk in catalog.by_type.get(type_id, ())} - shown
+    sharing = sorted(sharing_set, key=catalog.place.__getitem__)
+    sector = page.sector
+    same_sector = catalog.by_sector.get(sector, ()) if sector else ()
+    rest = chain(
+        (pk for pk in sharing if sector and catalog.by_pk[pk].sector == sector),
+        (pk for pk in sharing if not sector or catalog.by_pk[pk].sector != sector),
+        (pk for pk in same_sector if pk not in shown and pk not in sharing_set),
     )
-    return position, picked
-
-
-def _type_ids(page, through):
-    """The page's breach type ids as a subquery (saved) or a list (in memory, as in a
-    preview); None when an in-memory page has none."""
-    breach_types = page.breach_types.all()
-    if in_database(page, breach_types):
-        return through.objects.filter(breachcasestudypage_id=page.pk).values("breachtype_id")
-    ids = [breach_type.pk for breach_type in breach_types]
-    return ids or None
+    return chosen + list(islice(rest, RELATED_POSTS - len(chosen)))
 
 
 def in_database(page, related):

@@ -65,11 +65,17 @@ from home.page_cache.query import declare_page_query, reads_query
 from home.page_cache.recovery import cache_recovered
 from home.page_cache.routing import route_below
 from home.page_cache.signals import connect_signals
-from home.page_cache.snapshot import MemoisedViewRestrictionsMixin, memoised, public
+from home.page_cache.snapshot import (
+    MemoisedViewRestrictionsMixin,
+    active_snapshot,
+    memoised,
+    public,
+)
 
 __all__ = [
     "MemoisedViewRestrictionsMixin",
     "MissedPurge",
+    "active_snapshot",
     "cache_recovered",
     "connect_signals",
     "declare_page_query",

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -126,6 +127,27 @@ def test_wagtail_uses_the_renditions_an_image_is_given(small_image):
     )
 
 
+def _orm_listing(index, type_slug=None, sector=None, year=None):
+    """What the index should list, asked of the database: live, public case studies under
+    it, newest first, each filter as readers read it (a year the period covers)."""
+    listed = (
+        BreachCaseStudyPage.objects.live()
+        .public()
+        .child_of(index)
+        .order_by("-published_date", "-first_published_at", "-pk")
+    )
+    if type_slug:
+        listed = listed.filter(breach_types__slug=type_slug)
+    if sector:
+        listed = listed.filter(sector=sector)
+    if year is not None:
+        listed = listed.filter(
+            Q(period_start__lte=year)
+            & (Q(period_end__gte=year) | Q(period_end__isnull=True, period_start=year))
+        )
+    return listed
+
+
 @pytest.mark.django_db
 def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(only, case_study_factory):
     kinds = [BreachType.objects.create(name=name) for name in ("Lost", "Hacked")]
@@ -148,13 +170,11 @@ def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(only, case_s
         {"type": kinds[1].slug, "year": "2018", "page": "1"},
     ):
         html = Client().get("/case-studies/", query).content.decode()
-        expected = index.apply_filters(
-            index.case_studies(),
-            {
-                **({"type": BreachType.objects.get(slug=query["type"])} if "type" in query else {}),
-                **({"sector": query["sector"]} if "sector" in query else {}),
-                **({"year": int(query["year"])} if "year" in query else {}),
-            },
+        expected = _orm_listing(
+            index,
+            type_slug=query.get("type"),
+            sector=query.get("sector"),
+            year=int(query["year"]) if "year" in query else None,
         )
         first = (int(query.get("page", 1)) - 1) * 10
         titles = [page.title for page in expected[first : first + 10]]
