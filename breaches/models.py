@@ -259,10 +259,14 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
         year_choices = []
         if years["first"] and years["last"]:
             year_choices = list(range(years["last"], years["first"] - 1, -1))
+        breach_types = list(BreachType.objects.all())
         return {
-            "breach_types": list(BreachType.objects.all()),
+            "breach_types": breach_types,
             "sectors": Sector.choices,
             "years": year_choices,
+            # As the form's options show them: (value, label).
+            "type_choices": [(one.slug, one.name) for one in breach_types],
+            "year_choices": [(year, year) for year in year_choices],
         }
 
     @staticmethod
@@ -309,7 +313,13 @@ class BreachIndexPage(MemoisedViewRestrictionsMixin, RoutablePageMixin, Page):
             context_overrides={
                 "case_studies": page_of_results,
                 "filters": options,
-                "chosen": chosen,
+                # Each filter's chosen value (the type's slug), or None.
+                "chosen": {
+                    "type": chosen["type"].slug if "type" in chosen else None,
+                    "sector": chosen.get("sector"),
+                    "year": chosen.get("year"),
+                },
+                "filtered": bool(chosen),
                 "filter_query": urlencode(query),
                 "page_numbers": list(
                     paginator.get_elided_page_range(page_of_results.number, on_each_side=2)

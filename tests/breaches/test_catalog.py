@@ -75,9 +75,7 @@ def test_the_same_day_keeps_one_order_newest_publication_first(only, case_study_
     assert _index_titles() == ["Three", "Two", "One"]
 
 
-def test_home_highlights_leave_out_private_and_unpublished_case_studies(
-    only, case_study_factory
-):
+def test_home_highlights_leave_out_private_and_unpublished_case_studies(only, case_study_factory):
     private = case_study_factory(title="Private featured", featured=True)
     PageViewRestriction.objects.create(page=private, restriction_type="login")
     case_study_factory(title="Draft featured", featured=True, publish=False)

@@ -104,8 +104,15 @@ class TestFilters:
         assert f'<option value="{lost.slug}" selected>' in html
         assert '<option value="police" selected>' in html
         assert '<option value="2016" selected>' in html
+        assert html.count(" selected>") == 3
         assert 'content="noindex, follow"' in html
         assert '<label for="filter-type">Breach type</label>' in html
+
+    def test_a_breach_type_name_is_escaped_in_its_option(self, client, corpus):
+        odd = BreachType.objects.create(name='Loss & "theft" <b>')
+        html = client.get("/case-studies/").content.decode()
+        assert f'<option value="{odd.slug}">Loss &amp; &quot;theft&quot; &lt;b&gt;</option>' in html
+        assert " selected>" not in html
 
     @pytest.mark.parametrize(
         "query",
