@@ -4,7 +4,8 @@ Chosen from the catalog (breaches/catalog.py), so choosing costs no query; the c
 the chosen case studies as cards.
 """
 
-from itertools import chain, islice
+from heapq import merge
+from itertools import islice
 
 from django.db import models
 
@@ -35,18 +36,31 @@ def related_ids(page, catalog):
         if pk not in shown and pk in catalog.by_pk:
             shown.add(pk)
             chosen.append(pk)
-    if len(chosen) >= RELATED_POSTS:
+    need = RELATED_POSTS - len(chosen)
+    if need <= 0:
         return chosen[:RELATED_POSTS]
-    sharing_set = {pk for type_id in type_ids for pk in catalog.by_type.get(type_id, ())} - shown
-    sharing = sorted(sharing_set, key=catalog.place.__getitem__)
+    # Each breach type's case studies are listed newest first: merged, they give the ones
+    # sharing a type newest first, read only as far as needed.
     sector = page.sector
-    same_sector = catalog.by_sector.get(sector, ()) if sector else ()
-    rest = chain(
-        (pk for pk in sharing if sector and catalog.by_pk[pk].sector == sector),
-        (pk for pk in sharing if not sector or catalog.by_pk[pk].sector != sector),
-        (pk for pk in same_sector if pk not in shown and pk not in sharing_set),
+    both, type_only = [], []
+    sharing = merge(
+        *(catalog.by_type.get(type_id, ()) for type_id in type_ids), key=catalog.place.__getitem__
     )
-    return chosen + list(islice(rest, RELATED_POSTS - len(chosen)))
+    for pk in sharing:
+        if pk in shown:
+            continue
+        shown.add(pk)
+        if sector and catalog.by_pk[pk].sector == sector:
+            both.append(pk)
+            if len(both) == need:
+                break
+        else:
+            type_only.append(pk)
+    found = both + type_only
+    if len(found) < need and sector:
+        same_sector = (pk for pk in catalog.by_sector.get(sector, ()) if pk not in shown)
+        found += islice(same_sector, need - len(found))
+    return chosen + found[:need]
 
 
 def in_database(page, related):

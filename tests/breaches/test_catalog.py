@@ -112,3 +112,56 @@ def test_built_from_the_database_it_lists_what_the_orm_lists(only, case_study_fa
     )
     catalog = build()
     assert catalog.listed() == expected == [page.pk for page in reversed(shown)]
+
+
+def test_related_case_studies_match_a_plain_sort_of_every_candidate(only, case_study_factory):
+    """The catalog's merge against the rule written as one sort over every case study: picks
+    in order, then sharing a type and the sector, a type, the sector; newest first."""
+    from tests.breaches.conftest import make_breach_types
+
+    kinds = make_breach_types(4)
+    sectors = ("police", "health", "retail")
+    pages = []
+    for n in range(18):
+        pages.append(
+            case_study_factory(
+                title=f"Study {n}",
+                breach_types=[kinds[n % 4], kinds[(n * 3) % 4]],
+                sector=sectors[n % 3],
+                published_date=datetime.date(2020, 1 + n % 12, 1 + n % 5),
+                related=pages[n - 3 : n - 1] if n % 5 == 0 and n >= 3 else (),
+            )
+        )
+    private = pages[4]
+    PageViewRestriction.objects.create(page=private, restriction_type="login")
+    listed = [page for page in pages if page.pk != private.pk]
+
+    def expected(page):
+        types = {kind.pk for kind in page.breach_types.all()}
+        picks = [link.related_page_id for link in page.related_links.order_by("sort_order")]
+
+        def key(other):
+            return (
+                picks.index(other.pk) if other.pk in picks else len(picks),
+                not types & {kind.pk for kind in other.breach_types.all()},
+                other.sector != page.sector,
+                -other.published_date.toordinal(),
+                -other.first_published_at.timestamp(),
+                -other.pk,
+            )
+
+        candidates = [
+            other
+            for other in listed
+            if other.pk != page.pk
+            and (
+                other.pk in picks
+                or types & {kind.pk for kind in other.breach_types.all()}
+                or other.sector == page.sector
+            )
+        ]
+        return [other.title for other in sorted(candidates, key=key)[:3]]
+
+    for page in pages:
+        page = BreachCaseStudyPage.objects.get(pk=page.pk)
+        assert [card.title for card in page.get_related_posts()] == expected(page), page.title
