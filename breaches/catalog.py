@@ -18,6 +18,8 @@ Outside a request (a management command, a test) it is built from the database e
 
 from typing import NamedTuple
 
+from django.apps import apps
+
 from home.page_cache import active_snapshot, memoised, public
 
 
@@ -101,8 +103,9 @@ def kept_catalog():
 
 def build():
     """Three queries: the live, public case studies, their breach types, everyone's picks."""
-    from breaches.models import BreachCaseStudyPage, RelatedCaseStudy
-
+    # By name: breaches.models lists case studies through this module.
+    BreachCaseStudyPage = apps.get_model("breaches", "BreachCaseStudyPage")
+    RelatedCaseStudy = apps.get_model("breaches", "RelatedCaseStudy")
     rows = (
         public(BreachCaseStudyPage.objects.live())
         .order_by("-published_date", "-first_published_at", "-pk")

@@ -345,6 +345,7 @@ class TestResponseTimes:
                 calls.record_attempt(lead, "call_back", manager, callback_at=timezone.now())
 
         called_leads(2)
+        count()  # the first admin request of a process fills per-process caches
         few = count()
         called_leads(15)
         assert count() == few
