@@ -54,6 +54,20 @@ def post_worker_init(worker):
     gc.freeze()
 
 
+# What a worker's first requests make stays for good too: compiled templates, the site snapshot
+# and its catalog of case studies, prepared SQL. Frozen once after this many requests, the
+# garbage collector stops walking them in full collections (about 0.4 ms a cold page render,
+# in-process). Only the first snapshot is frozen: once a publish replaces it, it is memory the
+# worker keeps (a few megabytes at most) until max_requests replaces the worker.
+FREEZE_AFTER_REQUESTS = 50
+
+
+def post_request(worker, req, environ, resp):
+    """After the worker's FREEZE_AFTER_REQUESTS-th request: freeze what it has made so far."""
+    if worker.nr == FREEZE_AFTER_REQUESTS:
+        gc.freeze()
+
+
 # Requests carry personal data in query strings (search terms, tracking) and referrers, so the
 # access log is off unless asked for, and then has neither, nor the client's address.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

@@ -137,3 +137,29 @@ class TestGunicornConfig:
         before, frozen = map(int, result.stdout.split())
         # The URLconf (every app's views) was imported first, and then everything was frozen.
         assert before == 0 and frozen > 100_000
+
+    def test_a_worker_freezes_what_its_first_requests_made_once(self):
+        script = (
+            "import gc, runpy, types, django; django.setup(); "
+            f"conf = runpy.run_path({str(GUNICORN_CONF)!r}); "
+            "after = conf['FREEZE_AFTER_REQUESTS']; counts = []; "
+            "made = []\n"
+            "for nr in range(1, after + 3):\n"
+            "    made.append([object() for _ in range(100)])\n"
+            "    conf['post_request'](types.SimpleNamespace(nr=nr), None, {}, None)\n"
+            "    counts.append(gc.get_freeze_count())\n"
+            "print(after, *counts)"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=clean_env(DJANGO_SETTINGS_MODULE="cms.settings.test"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        after, *counts = map(int, result.stdout.split())
+        # Nothing frozen before that request, everything made so far at it, nothing after.
+        assert set(counts[: after - 1]) == {0}
+        assert counts[after - 1] > 0 and counts[after:] == [counts[after - 1]] * 2
