@@ -77,3 +77,24 @@ def case_study_factory(index):
         return make_case_study(index, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def index_alone(index):
+    """The demo site's index with no case study under it (the demo's would compete for every
+    list's places)."""
+    from tests.database_state import made_once
+
+    def delete_every_case_study():
+        for page in BreachCaseStudyPage.objects.all():
+            page.delete()
+
+    made_once("breaches: the index alone", delete_every_case_study)
+    return index
+
+
+@pytest.fixture
+def cold_render(settings):
+    """Every request renders its whole page, as the bench's cold server does; the site
+    snapshot is kept between requests, as in any running server."""
+    settings.PAGE_CACHE_ENABLED = False

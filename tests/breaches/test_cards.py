@@ -13,18 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from breaches.models import BreachCaseStudyPage, BreachType, prefetch_cards
 
-
-@pytest.fixture(autouse=True)
-def _rendered(settings):
-    # Every request renders its whole page, as the bench's cold server does.
-    settings.PAGE_CACHE_ENABLED = False
-
-
-@pytest.fixture
-def only(index):
-    for page in BreachCaseStudyPage.objects.all():
-        page.delete()
-    return index
+pytestmark = pytest.mark.usefixtures("cold_render")
 
 
 def cards(html):
@@ -42,7 +31,7 @@ def cards(html):
 @pytest.mark.django_db
 class TestCards:
     def test_each_card_shows_its_own_types_in_name_order_and_its_own_picture(
-        self, only, case_study_factory, small_image
+        self, index_alone, case_study_factory, small_image
     ):
         zebra, apple, mango = (
             BreachType.objects.create(name=name) for name in ("Zebra", "Apple", "Mango")
@@ -59,7 +48,9 @@ class TestCards:
         ]
         assert shown["Both"][1] == rendition.url
 
-    def test_home_and_related_cards_show_the_same(self, only, case_study_factory, small_image):
+    def test_home_and_related_cards_show_the_same(
+        self, index_alone, case_study_factory, small_image
+    ):
         shared = BreachType.objects.create(name="Shared")
         other = case_study_factory(
             title="Other", breach_types=[shared], hero_image=small_image, featured=True
@@ -71,7 +62,9 @@ class TestCards:
         assert related["Other"] == home["Other"] == (["Shared"], related["Other"][1])
         assert related["Other"][1] is not None and other.hero_image_id == small_image.pk
 
-    def test_a_list_costs_the_same_however_many_cards(self, only, case_study_factory, small_image):
+    def test_a_list_costs_the_same_however_many_cards(
+        self, index_alone, case_study_factory, small_image
+    ):
         types = [BreachType.objects.create(name=f"Type {n}") for n in range(4)]
         pages = [
             case_study_factory(
@@ -96,7 +89,7 @@ class TestCards:
         )  # the types (with every type, outside a request), images, renditions
         assert [names for names, _ in shown] == [[], [types[0]]]
 
-    def test_a_preview_shows_the_types_as_edited(self, only, case_study_factory):
+    def test_a_preview_shows_the_types_as_edited(self, index_alone, case_study_factory):
         saved, edited = (
             BreachType.objects.create(name="Saved"),
             BreachType.objects.create(name="Edited"),
@@ -149,7 +142,9 @@ def _orm_listing(index, type_slug=None, sector=None, year=None):
 
 
 @pytest.mark.django_db
-def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(only, case_study_factory):
+def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(
+    index_alone, case_study_factory
+):
     kinds = [BreachType.objects.create(name=name) for name in ("Lost", "Hacked")]
     for n in range(24):
         case_study_factory(
@@ -159,7 +154,7 @@ def test_each_filter_and_page_of_the_index_lists_what_the_orm_finds(only, case_s
             period_start=2015 + n % 4,
             published_date=datetime.date(2020, 1, 1 + n),
         )
-    index = only
+    index = index_alone
     for query in (
         {},
         {"page": "2"},

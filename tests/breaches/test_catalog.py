@@ -14,21 +14,7 @@ from wagtail.models import PageViewRestriction
 from breaches.catalog import build
 from breaches.models import BreachCaseStudyPage
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _rendered(settings):
-    # Every request renders its page (the bench's cold server); the site snapshot, and the
-    # catalog with it, is kept between requests as in any running server.
-    settings.PAGE_CACHE_ENABLED = False
-
-
-@pytest.fixture
-def only(index):
-    for page in BreachCaseStudyPage.objects.all():
-        page.delete()
-    return index
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cold_render")]
 
 
 def _index_titles(query=None):
@@ -42,7 +28,7 @@ def _count_line(query=None):
 
 
 def test_a_publish_an_unpublish_and_a_view_restriction_show_on_the_next_render(
-    only, case_study_factory
+    index_alone, case_study_factory
 ):
     case_study_factory(title="First", published_date=datetime.date(2024, 1, 1))
     assert _index_titles() == ["First"]  # the snapshot and its catalog are built here
@@ -57,7 +43,7 @@ def test_a_publish_an_unpublish_and_a_view_restriction_show_on_the_next_render(
     assert _count_line() == "0 case studies."
 
 
-def test_a_year_matches_the_periods_that_cover_it(only, case_study_factory):
+def test_a_year_matches_the_periods_that_cover_it(index_alone, case_study_factory):
     case_study_factory(title="Span", period_start=2015, period_end=2018)
     case_study_factory(title="Single", period_start=2016)
     case_study_factory(title="Before", period_start=2015)
@@ -67,7 +53,7 @@ def test_a_year_matches_the_periods_that_cover_it(only, case_study_factory):
     assert sorted(_index_titles({"year": "2014"})) == ["Open"]
 
 
-def test_the_same_day_keeps_one_order_newest_publication_first(only, case_study_factory):
+def test_the_same_day_keeps_one_order_newest_publication_first(index_alone, case_study_factory):
     day = datetime.date(2024, 5, 1)
     for name in ("One", "Two", "Three"):
         case_study_factory(title=name, published_date=day)
@@ -75,7 +61,9 @@ def test_the_same_day_keeps_one_order_newest_publication_first(only, case_study_
     assert _index_titles() == ["Three", "Two", "One"]
 
 
-def test_home_highlights_leave_out_private_and_unpublished_case_studies(only, case_study_factory):
+def test_home_highlights_leave_out_private_and_unpublished_case_studies(
+    index_alone, case_study_factory
+):
     private = case_study_factory(title="Private featured", featured=True)
     PageViewRestriction.objects.create(page=private, restriction_type="login")
     case_study_factory(title="Draft featured", featured=True, publish=False)
@@ -86,7 +74,7 @@ def test_home_highlights_leave_out_private_and_unpublished_case_studies(only, ca
     assert "Private featured" not in html and "Draft featured" not in html
 
 
-def test_the_catalog_is_built_once_per_snapshot_not_per_page(only, case_study_factory):
+def test_the_catalog_is_built_once_per_snapshot_not_per_page(index_alone, case_study_factory):
     pages = [case_study_factory(title=f"Study {n}") for n in range(3)]
     Client().get(pages[0].url)
     with CaptureQueriesContext(connection) as captured:
@@ -99,7 +87,7 @@ def test_the_catalog_is_built_once_per_snapshot_not_per_page(only, case_study_fa
     assert "COUNT(" not in sql.upper()  # and the index's count
 
 
-def test_built_from_the_database_it_lists_what_the_orm_lists(only, case_study_factory):
+def test_built_from_the_database_it_lists_what_the_orm_lists(index_alone, case_study_factory):
     hidden = case_study_factory(title="Hidden")
     PageViewRestriction.objects.create(page=hidden, restriction_type="login")
     case_study_factory(title="Draft", publish=False)
@@ -114,7 +102,9 @@ def test_built_from_the_database_it_lists_what_the_orm_lists(only, case_study_fa
     assert catalog.listed() == expected == [page.pk for page in reversed(shown)]
 
 
-def test_related_case_studies_match_a_plain_sort_of_every_candidate(only, case_study_factory):
+def test_related_case_studies_match_a_plain_sort_of_every_candidate(
+    index_alone, case_study_factory
+):
     """The catalog's merge against the rule written as one sort over every case study: picks
     in order, then sharing a type and the sector, a type, the sector; newest first."""
     from tests.breaches.conftest import make_breach_types

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from breaches.models import CASE_STUDIES_PER_PAGE, BreachCaseStudyPage, BreachType
+from breaches.models import CASE_STUDIES_PER_PAGE, BreachType
 from tests.breaches.conftest import make_breach_types
 
 
@@ -13,21 +13,9 @@ def _titles(html):
     return re.findall(r'<h2 class="case-card__title"><a href="[^"]*">([^<]*)</a>', html)
 
 
-@pytest.fixture
-def only(index):
-    from tests.database_state import made_once
-
-    def delete_every_case_study():
-        for page in BreachCaseStudyPage.objects.all():
-            page.delete()
-
-    made_once("breaches: the index alone", delete_every_case_study)
-    return index
-
-
 @pytest.mark.django_db
 class TestIndexListing:
-    def test_newest_first(self, client, only, case_study_factory):
+    def test_newest_first(self, client, index_alone, case_study_factory):
         case_study_factory(title="Middle", published_date=datetime.date(2023, 1, 1))
         case_study_factory(title="Newest", published_date=datetime.date(2025, 1, 1))
         case_study_factory(title="Oldest", published_date=datetime.date(2021, 1, 1))
@@ -45,7 +33,7 @@ class TestIndexListing:
 @pytest.mark.django_db
 class TestFilters:
     @pytest.fixture
-    def corpus(self, only, case_study_factory):
+    def corpus(self, index_alone, case_study_factory):
         from tests.database_state import made_once
 
         def publish_three():
@@ -135,7 +123,7 @@ class TestFilters:
 @pytest.mark.django_db
 class TestPagination:
     @pytest.fixture
-    def many(self, only, case_study_factory):
+    def many(self, index_alone, case_study_factory):
         from tests.database_state import made_once
 
         def publish_many():
@@ -197,7 +185,7 @@ class TestQueryBudgets:
         ]
 
     def test_listing_costs_the_same_for_3_or_30_case_studies(
-        self, client, only, case_study_factory, small_image
+        self, client, index_alone, case_study_factory, small_image
     ):
         types = make_breach_types(3)
         self._studies(case_study_factory, 3, small_image, types)
@@ -213,7 +201,7 @@ class TestQueryBudgets:
         assert filtered <= self.LISTING_BUDGET
 
     def test_case_study_costs_the_same_whatever_it_links_to(
-        self, client, only, case_study_factory, small_image
+        self, client, index_alone, case_study_factory, small_image
     ):
         few_types = make_breach_types(1)
         others = [case_study_factory(hero_image=small_image, breach_types=few_types)]
@@ -241,7 +229,7 @@ class TestQueryBudgets:
         assert auto_count == few
 
     def test_home_page_lists_case_studies_in_fixed_queries(
-        self, client, only, case_study_factory, small_image
+        self, client, index_alone, case_study_factory, small_image
     ):
         self._studies(case_study_factory, 3, small_image, make_breach_types(2))
         case_study_factory(title="First featured", featured=True, hero_image=small_image)

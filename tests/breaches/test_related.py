@@ -7,28 +7,20 @@ from breaches.models import BreachCaseStudyPage, BreachType
 from tests.breaches.conftest import make_breach_types
 
 
-@pytest.fixture
-def fresh_index(index):
-    # The demo's case studies would compete for the automatic places: start empty.
-    for page in BreachCaseStudyPage.objects.all():
-        page.delete()
-    return index
-
-
 def _titles(pages):
     return [page.title for page in pages]
 
 
 @pytest.mark.django_db
 class TestRelatedPosts:
-    def test_editor_picks_come_first_in_editor_order(self, fresh_index, case_study_factory):
+    def test_editor_picks_come_first_in_editor_order(self, index_alone, case_study_factory):
         a = case_study_factory(title="A", published_date=datetime.date(2020, 1, 1))
         b = case_study_factory(title="B", published_date=datetime.date(2025, 1, 1))
         c = case_study_factory(title="C", published_date=datetime.date(2022, 1, 1))
         page = case_study_factory(title="Main", related=[c, a, b])
         assert _titles(page.get_related_posts()) == ["C", "A", "B"]
 
-    def test_drafts_and_private_picks_are_skipped(self, fresh_index, case_study_factory):
+    def test_drafts_and_private_picks_are_skipped(self, index_alone, case_study_factory):
         draft = case_study_factory(title="Draft", publish=False)
         private = case_study_factory(title="Private")
         PageViewRestriction.objects.create(page=private, restriction_type="login")
@@ -37,7 +29,7 @@ class TestRelatedPosts:
         assert _titles(page.get_related_posts()) == ["Shown"]
 
     def test_remaining_places_filled_by_shared_type_then_sector_newest_first(
-        self, fresh_index, case_study_factory
+        self, index_alone, case_study_factory
     ):
         lost, email, other = make_breach_types(3)
         case_study_factory(
@@ -65,7 +57,7 @@ class TestRelatedPosts:
         fewer = case_study_factory(title="Main 2", sector="health", breach_types=[email])
         assert _titles(fewer.get_related_posts()) == ["New shared type", "Same sector only"]
 
-    def test_never_itself_never_repeated(self, fresh_index, case_study_factory):
+    def test_never_itself_never_repeated(self, index_alone, case_study_factory):
         shared = BreachType.objects.create(name="Shared")
         page = case_study_factory(title="Main", breach_types=[shared])
         other = case_study_factory(title="Other", breach_types=[shared])
@@ -75,14 +67,14 @@ class TestRelatedPosts:
         page = BreachCaseStudyPage.objects.get(pk=page.pk)
         assert _titles(page.get_related_posts()) == ["Other"]
 
-    def test_unpublished_auto_candidates_excluded(self, fresh_index, case_study_factory):
+    def test_unpublished_auto_candidates_excluded(self, index_alone, case_study_factory):
         shared = BreachType.objects.create(name="Shared")
         case_study_factory(title="Draft", breach_types=[shared], publish=False)
         page = case_study_factory(title="Main", breach_types=[shared])
         assert page.get_related_posts() == []
 
     def test_picks_and_types_held_in_memory_count_as_in_a_preview(
-        self, fresh_index, case_study_factory
+        self, index_alone, case_study_factory
     ):
         shared = BreachType.objects.create(name="Shared")
         case_study_factory(title="Unrelated", sector="retail")
@@ -94,7 +86,7 @@ class TestRelatedPosts:
         page.breach_types = [shared]
         assert _titles(page.get_related_posts()) == ["Picked", "Shares a type"]
 
-    def test_related_posts_shown_on_the_page(self, client, fresh_index, case_study_factory):
+    def test_related_posts_shown_on_the_page(self, client, index_alone, case_study_factory):
         other = case_study_factory(title="Read this next")
         page = case_study_factory(title="Main", related=[other])
         html = client.get(page.url).content.decode()

@@ -59,6 +59,21 @@ class TestDeployCheck:
     # CI's own `check --deploy --fail-level WARNING` with neither set: tests/home/test_settings.py.
 
 
+def _in_a_process_of_its_own(script):
+    """Run `script` with Django's test settings in a new Python: freezing is for the rest of
+    a process's life."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean_env(DJANGO_SETTINGS_MODULE="cms.settings.test"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 class TestGunicornConfig:
     def check_config(self, **env):
         return subprocess.run(
@@ -125,15 +140,7 @@ class TestGunicornConfig:
             "import sys; sys.modules['cms.urls']; "
             "print(before, gc.get_freeze_count())"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=clean_env(DJANGO_SETTINGS_MODULE="cms.settings.test"),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+        result = _in_a_process_of_its_own(script)
         before, frozen = map(int, result.stdout.split())
         # The URLconf (every app's views) was imported first, and then everything was frozen.
         assert before == 0 and frozen > 100_000
@@ -150,15 +157,7 @@ class TestGunicornConfig:
             "    counts.append(gc.get_freeze_count())\n"
             "print(after, *counts)"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=clean_env(DJANGO_SETTINGS_MODULE="cms.settings.test"),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+        result = _in_a_process_of_its_own(script)
         after, *counts = map(int, result.stdout.split())
         # Nothing frozen before that request, everything made so far at it, nothing after.
         assert set(counts[: after - 1]) == {0}
