@@ -22,6 +22,7 @@ import io
 import re
 import tempfile
 
+import psycopg
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Case, F, Func, TextField, Value, When
@@ -296,8 +297,9 @@ def postgres_csv_chunks(queryset):
     # If the reader goes away mid-file, leaving the COPY block cancels it (psycopg), which
     # fails the transaction around it: a savepoint of its own keeps any outer one usable.
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
-        statement = cursor.mogrify(sql, params)
-        statement = statement.decode() if isinstance(statement, bytes) else statement
+        # COPY takes no parameters: the values are written into the statement as psycopg's
+        # client-side binding writes them (the connection may bind on the server otherwise).
+        statement = psycopg.ClientCursor(cursor.cursor.connection).mogrify(sql, params)
         buffer = bytearray()
         with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
             for data in copy:

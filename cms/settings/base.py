@@ -138,6 +138,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # start-up options: then `ALTER DATABASE ... SET jit = off`).
     if not env_bool("DATABASE_JIT", False):
         DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
+    # Prepared statements: a query run again on a connection (the same SQL with other values,
+    # as every page's are) skips PostgreSQL's parsing and planning, about a third of the
+    # server's time for a page render (docs/scaling.md, "Render cost"). They live in the
+    # server's session, which a pooler in transaction mode (PgBouncer before 1.21) does not
+    # keep: DATABASE_PREPARED_STATEMENTS=false there.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int(
+            "DATABASE_PREPARE_THRESHOLD", 2
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several processes must agree on rate limits,
