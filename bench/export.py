@@ -68,17 +68,18 @@ def consume_xlsx(queryset):
 def consume_copy(queryset):
     from django.db import connection
 
+    from leads.export import copy_statement
+
     sql, params = queryset.values_list(
         "pk", "created_at", "full_name", "phone", "email", "callback_time", "status"
     ).query.sql_with_params()
     size = 0
-    with connection.cursor() as cursor:
-        statement = cursor.mogrify(sql, params)
-        if isinstance(statement, bytes):
-            statement = statement.decode()
-        with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-            for data in copy:
-                size += len(data)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(copy_statement(cursor, sql, params, "FORMAT csv, HEADER")) as copy,
+    ):
+        for data in copy:
+            size += len(data)
     return size
 
 

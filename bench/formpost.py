@@ -339,16 +339,14 @@ print(json.dumps(session.session_key))
 COPY_SAME_ROWS = """
 import json, time
 from django.db import connection
-from leads.export import FIELDS
+from leads.export import FIELDS, copy_statement
 from leads.models import Lead
 queryset = Lead.objects.order_by("-created_at", "-pk").values_list(*FIELDS)
 sql, params = queryset.query.sql_with_params()
 rows = size = 0
 with connection.cursor() as cursor:
-    statement = cursor.mogrify(sql, params)
-    statement = statement.decode() if isinstance(statement, bytes) else statement
     started = time.perf_counter()
-    with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+    with cursor.copy(copy_statement(cursor, sql, params)) as copy:
         for data in copy:
             size += len(data)
             rows += bytes(data).count(b"\\n")

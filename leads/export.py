@@ -286,6 +286,15 @@ def _sql_cells():
     ]
 
 
+def copy_statement(cursor, sql, params, options="FORMAT csv"):
+    """`COPY (sql) TO STDOUT WITH (options)`, for a Django or psycopg cursor on PostgreSQL.
+
+    COPY takes no parameters: the values are written into the statement as psycopg's
+    client-side binding writes them (the connection itself binds them on the server)."""
+    query = psycopg.ClientCursor(cursor.connection).mogrify(sql, params)
+    return f"COPY ({query}) TO STDOUT WITH ({options})"
+
+
 def postgres_csv_chunks(queryset):
     """csv_chunks written by PostgreSQL's COPY: the same cells, without a Python loop."""
     cells = {f"cell_{number}": cell for number, cell in enumerate(_sql_cells())}
@@ -297,11 +306,8 @@ def postgres_csv_chunks(queryset):
     # If the reader goes away mid-file, leaving the COPY block cancels it (psycopg), which
     # fails the transaction around it: a savepoint of its own keeps any outer one usable.
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
-        # COPY takes no parameters: the values are written into the statement as psycopg's
-        # client-side binding writes them (the connection may bind on the server otherwise).
-        statement = psycopg.ClientCursor(cursor.cursor.connection).mogrify(sql, params)
         buffer = bytearray()
-        with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+        with cursor.cursor.copy(copy_statement(cursor, sql, params)) as copy:
             for data in copy:
                 buffer += data
                 if len(buffer) >= COPY_CHUNK_BYTES:
