@@ -11,6 +11,7 @@ from wagtail.models import Site
 
 from breaches.models import BreachCaseStudyPage
 from home.models import SiteSettings
+from home.templatetags.page_urls import full_page_url
 
 register = template.Library()
 
@@ -52,7 +53,7 @@ def legal_service(request, site_settings, page):
         "@context": "https://schema.org",
         "@type": "LegalService",
         "name": site_settings.firm_name,
-        "url": page.get_full_url(request) if page else _absolute(request, "/"),
+        "url": full_page_url(page, request) if page else _absolute(request, "/"),
         "areaServed": {"@type": "Country", "name": "United Kingdom"},
         "description": _description(page, site_settings),
     }
@@ -66,7 +67,7 @@ def legal_service(request, site_settings, page):
 def case_study_json_ld(page, request, site_settings=None, image=None):
     """A case study for search engines: the Article and where it sits in the site."""
     firm = {"@type": "Organization", "name": site_settings.firm_name} if site_settings else None
-    url = page.get_full_url(request)
+    url = full_page_url(page, request)
     article = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -93,7 +94,7 @@ def case_study_json_ld(page, request, site_settings=None, image=None):
                 "@type": "ListItem",
                 "position": position,
                 "name": "Home" if position == 1 else crumb.title,
-                "item": crumb.get_full_url(request),
+                "item": full_page_url(crumb, request),
             }
             for position, crumb in enumerate(page.get_breadcrumbs(request), start=1)
         ],
@@ -110,7 +111,7 @@ def seo_meta(context):
     title = ""
     if page is not None:
         title = getattr(page, "seo_title", "") or getattr(page, "title", "")
-    canonical = context.get("canonical_url") or (page.get_full_url(request) if page else "")
+    canonical = context.get("canonical_url") or (full_page_url(page, request) if page else "")
 
     image = None
     image_source = context.get("hero_image") or getattr(page, "hero_image", None)
