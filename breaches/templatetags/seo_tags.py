@@ -2,6 +2,7 @@
 
 import functools
 import json
+import unicodedata
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
@@ -43,16 +44,27 @@ def json_ld_script(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
 
 
+def truncated_chars(value, length):
+    """Truncator(value).chars(length): the text NFC-normalised, cut with an ellipsis if longer.
+
+    A text no longer than `length` once normalised comes back whole, without Truncator's walk
+    over every character (a description is up to 300 of them, on every page)."""
+    text = unicodedata.normalize("NFC", str(value))
+    if len(text) <= length:
+        return text
+    return Truncator(text).chars(length)
+
+
 def _description(page, site_settings):
     for attribute in ("search_description", "summary", "hero_text"):
         value = getattr(page, attribute, "") if page else ""
         if value:
-            return Truncator(value).chars(300)
+            return truncated_chars(value, 300)
     intro = getattr(page, "intro", "") if page else ""
     if intro:
         text = strip_tags(str(intro)).strip()
         if text:
-            return Truncator(" ".join(text.split())).chars(300)
+            return truncated_chars(" ".join(text.split()), 300)
     firm = site_settings.firm_name if site_settings else ""
     return f"{firm}: help and advice for people affected by data breaches.".lstrip(": ")
 
