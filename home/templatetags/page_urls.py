@@ -6,8 +6,12 @@ Django's `reverse()` of Wagtail's serve view, about 25 µs a link. A page's URL 
 when it or an ancestor is published, moved or renamed, or a Site changes, and each of those
 replaces the site snapshot (home/page_cache/snapshot.py), so the snapshot keeps the URLs.
 
-Load `page_urls` after `wagtailcore_tags` (the later library's `pageurl` wins); same syntax
-and output as Wagtail's. `page_url` and `full_page_url` are the same for Python callers.
+`{% routablepageurl page 'name' %}` likewise (a routable page's sub-URL: its URL, then
+Django's reverse() on the page's own URL patterns).
+
+Load `page_urls` after `wagtailcore_tags` and `wagtailroutablepage_tags` (the later library's
+tags win); same syntax and output as Wagtail's. `page_url` and `full_page_url` are the same
+for Python callers.
 """
 
 from django import template
@@ -54,3 +58,30 @@ def pageurl(context, page, fallback=None):
     if not isinstance(page, Page):
         raise ValueError(f"pageurl tag expected a Page object, got {page!r}")
     return page_url(page, context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def routablepageurl(context, page, url_name, *args, **kwargs):
+    """wagtail.contrib.routable_page's routablepageurl, kept like page_url."""
+    request = context["request"]
+
+    def build():
+        base_url = page_url(page, request)
+        routed_url = page.reverse_subpage(url_name, args=args, kwargs=kwargs)
+        if not base_url.endswith("/"):
+            base_url += "/"
+        return base_url + routed_url
+
+    # The sub-URL depends on the page's class (its URL patterns) and the arguments.
+    key = (
+        _key("routable-page-url", page, request),
+        type(page),
+        url_name,
+        args,
+        tuple(sorted(kwargs.items())),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return build()  # an argument that cannot be a key: worked out every time
+    return memoised(key, build)

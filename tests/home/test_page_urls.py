@@ -48,6 +48,15 @@ class TestSameAsWagtail:
         page = BreachIndexPage.objects.get()
         assert _render("page_urls", page, None) == _render("wagtailcore_tags", page, None)
 
+    def test_routable_page_urls(self, demo_site):
+        request = RequestFactory().get("/", HTTP_HOST=demo_site.hostname)
+        page = BreachIndexPage.objects.get()
+        tag = "{% routablepageurl page 'feed' %}"
+        ours = engines["django"].from_string("{% load page_urls %}" + tag)
+        wagtails = engines["django"].from_string("{% load wagtailroutablepage_tags %}" + tag)
+        context = {"page": page, "request": request}
+        assert ours.render(context) == wagtails.render(context) == "/case-studies/feed/"
+
     def test_a_fallback_and_a_non_page(self, demo_site):
         fallback = engines["django"].from_string(
             "{% load page_urls %}{% pageurl None fallback='/elsewhere/' %}"
@@ -83,6 +92,15 @@ class TestKeptWithTheSnapshot:
         assert breadcrumbs["itemListElement"][1]["item"].endswith("/breaches/")
         canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html).group(1)
         assert canonical.endswith(moved)
+
+    def test_a_renamed_index_links_its_feed_at_the_new_address(self, demo_site):
+        assert 'href="/case-studies/feed/"' in body("/case-studies/")
+        index = BreachIndexPage.objects.get()
+        index.slug = "breaches"
+        index.save_revision().publish()
+        html = body("/breaches/")
+        assert 'href="/breaches/feed/"' in html
+        assert "/case-studies/" not in html
 
     def test_a_related_case_study_moved_away_is_linked_at_its_new_address(self, demo_site):
         html = body(CASE_STUDY)
