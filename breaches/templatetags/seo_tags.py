@@ -1,20 +1,35 @@
 """The SEO head every page carries: description, canonical URL, social cards and JSON-LD."""
 
+import functools
 import json
+import unicodedata
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from breaches.models import BreachCaseStudyPage
 from home.models import SiteSettings
+from home.templatetags.page_urls import full_page_url
 
 register = template.Library()
 
 SOCIAL_IMAGE_SPEC = "fill-1200x630|format-jpeg"
+
+
+@functools.cache
+def social_image_filter():
+    """The social image's Filter, parsed once per process (on first use, once Wagtail's image
+    operations are registered): given the spec as text, get_renditions builds a Filter and
+    parses its operations (through signature inspection) on every page."""
+    image_filter = Filter(spec=SOCIAL_IMAGE_SPEC)
+    image_filter.operations  # noqa: B018 - parsed now, kept with the Filter
+    return image_filter
+
 
 # The characters that could end a <script> element or start an HTML comment, as JSON escapes:
 # the same treatment Django's json_script filter gives, for a script of another type.
@@ -29,16 +44,27 @@ def json_ld_script(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
 
 
+def truncated_chars(value, length):
+    """Truncator(value).chars(length): the text NFC-normalised, cut with an ellipsis if longer.
+
+    A text no longer than `length` once normalised comes back whole, without Truncator's walk
+    over every character (a description is up to 300 of them, on every page)."""
+    text = unicodedata.normalize("NFC", str(value))
+    if len(text) <= length:
+        return text
+    return Truncator(text).chars(length)
+
+
 def _description(page, site_settings):
     for attribute in ("search_description", "summary", "hero_text"):
         value = getattr(page, attribute, "") if page else ""
         if value:
-            return Truncator(value).chars(300)
+            return truncated_chars(value, 300)
     intro = getattr(page, "intro", "") if page else ""
     if intro:
         text = strip_tags(str(intro)).strip()
         if text:
-            return Truncator(" ".join(text.split())).chars(300)
+            return truncated_chars(" ".join(text.split()), 300)
     firm = site_settings.firm_name if site_settings else ""
     return f"{firm}: help and advice for people affected by data breaches.".lstrip(": ")
 
@@ -52,7 +78,7 @@ def legal_service(request, site_settings, page):
         "@context": "https://schema.org",
         "@type": "LegalService",
         "name": site_settings.firm_name,
-        "url": page.get_full_url(request) if page else _absolute(request, "/"),
+        "url": full_page_url(page, request) if page else _absolute(request, "/"),
         "areaServed": {"@type": "Country", "name": "United Kingdom"},
         "description": _description(page, site_settings),
     }
@@ -66,7 +92,7 @@ def legal_service(request, site_settings, page):
 def case_study_json_ld(page, request, site_settings=None, image=None):
     """A case study for search engines: the Article and where it sits in the site."""
     firm = {"@type": "Organization", "name": site_settings.firm_name} if site_settings else None
-    url = page.get_full_url(request)
+    url = full_page_url(page, request)
     article = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -93,7 +119,7 @@ def case_study_json_ld(page, request, site_settings=None, image=None):
                 "@type": "ListItem",
                 "position": position,
                 "name": "Home" if position == 1 else crumb.title,
-                "item": crumb.get_full_url(request),
+                "item": full_page_url(crumb, request),
             }
             for position, crumb in enumerate(page.get_breadcrumbs(request), start=1)
         ],
@@ -110,14 +136,14 @@ def seo_meta(context):
     title = ""
     if page is not None:
         title = getattr(page, "seo_title", "") or getattr(page, "title", "")
-    canonical = context.get("canonical_url") or (page.get_full_url(request) if page else "")
+    canonical = context.get("canonical_url") or (full_page_url(page, request) if page else "")
 
     image = None
     image_source = context.get("hero_image") or getattr(page, "hero_image", None)
     if image_source is not None:
         # get_renditions, not get_rendition: the latter writes the rendition to the cache on
         # every call, even one it found among the image's prefetched renditions.
-        rendition = image_source.get_renditions(SOCIAL_IMAGE_SPEC)[SOCIAL_IMAGE_SPEC]
+        rendition = image_source.get_renditions(social_image_filter())[SOCIAL_IMAGE_SPEC]
         image = {
             "url": _absolute(request, rendition.url),
             "width": rendition.width,

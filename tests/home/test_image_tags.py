@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.core.files.images import ImageFile
 from django.template import TemplateSyntaxError, engines
+from django.utils.safestring import mark_safe
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
@@ -17,6 +18,27 @@ PICTURE = (
     'loading="lazy" class="card" %}'
 )
 SRCSET = '{% srcset_image img width-{400,800} sizes="100vw" alt=alt loading="lazy" %}'
+# Every branch of Picture.__html__ and ResponsiveImage.__html__ that the one-pass writer in
+# home/templatetags/image_tags.py follows: one format or several (with a fallback and sources
+# in Wagtail's order), one rendition or several, booleans, None and text needing escapes.
+BRANCHES = {
+    "three formats": (
+        '{% picture img format-{avif,webp,jpeg} fill-{400x225,800x450} sizes="20rem" '
+        'alt=alt fetchpriority="high" %}'
+    ),
+    "one format": "{% picture img format-webp fill-{400x225,800x450} alt=alt %}",
+    "no format": '{% picture img width-{400,800} sizes="100vw" alt=alt %}',
+    "one rendition": '{% picture img fill-400x225 alt=alt class="a&b" %}',
+    "one per format": "{% picture img format-{webp,png} fill-400x225 alt=alt %}",
+    "no sizes": "{% picture img format-{webp,jpeg} fill-{400x225,800x450} alt=alt %}",
+    "booleans and None": (
+        "{% picture img format-{webp,jpeg} fill-{400x225,800x450} alt=alt hidden=True "
+        "draggable=False data-none=None %}"
+    ),
+    "no alt": "{% picture img format-{webp,jpeg} fill-{400x225,800x450} %}",
+    "srcset one width": "{% srcset_image img width-{400} alt=alt %}",
+    "srcset booleans": "{% srcset_image img width-{400,800} alt=alt hidden=True %}",
+}
 PICTURE_AS = (
     "{% picture img format-{webp,jpeg} fill-{400x225,800x450} as pic %}{{ pic.formats|length }}"
 )
@@ -57,6 +79,23 @@ class TestSameAsWagtail:
             rendered.append(html)
         # Each image got its own renditions from the one compiled tag.
         assert len(set(rendered)) == len(images) or tag == PICTURE_AS
+
+    @pytest.mark.parametrize("tag", list(BRANCHES.values()), ids=list(BRANCHES))
+    @pytest.mark.parametrize("alt", ["plain", 'Tom & Jerry\'s "<b>"', mark_safe("<i>safe</i>"), ""])
+    def test_every_branch_writes_wagtails_html(self, tag, alt):
+        image = _image("branch", (120, 60, 30), focal_x=300)
+        context = {"img": image, "alt": alt}
+        html = _template("image_tags", tag).render(context)
+        assert html == _template("wagtailimages_tags", tag).render(context)
+
+    def test_a_missing_file_writes_wagtails_not_found_html(self):
+        image = _image("gone", (10, 10, 10))
+        image.file.storage.delete(image.file.name)
+        context = {"img": get_image_model().objects.get(pk=image.pk), "alt": "gone"}
+        html = _template("image_tags", PICTURE).render(context)
+        context["img"] = get_image_model().objects.get(pk=image.pk)
+        assert html == _template("wagtailimages_tags", PICTURE).render(context)
+        assert "not-found" in html
 
     def test_no_image_renders_nothing(self):
         assert _template("image_tags", PICTURE).render({"img": None}) == ""
