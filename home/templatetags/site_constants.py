@@ -26,6 +26,7 @@ def _escaped_both_ways(value):
     return value, conditional_escape(value)
 
 
+# Looked up when called, not when the tag is compiled: tests count how often each is asked.
 def _reversed(name):
     return reverse(name)
 
